@@ -1,0 +1,34 @@
+//! Voronka's shared crate: compiled into the server (feature `ssr`) and into
+//! the browser's WASM (feature `hydrate`), so both compute the same numbers.
+//!
+//! - [`access`] — roles, rights and the one gate every server function passes
+//! - [`auth`] — sign-in, sessions, password hashing, preferences
+//! - [`org`] — people and departments
+//! - [`pipeline`] — the sales vocabulary: stages, leads, deals, activities
+//! - [`demo`] — the seeded generator of a realistic sales department (server only)
+//! - [`i18n`] — Russian and English text
+//! - [`shell`] — routes, layout, error pages
+//! - [`storage`] — the port the server's database adapters implement (server only)
+//! - [`error`] — the error type every server function returns
+
+pub mod access;
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod org;
+pub mod pipeline;
+pub mod shell;
+#[cfg(feature = "ssr")]
+pub mod storage;
+
+pub use shell::{shell, App};
+
+/// The browser entry point: attaches the app to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

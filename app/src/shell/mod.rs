@@ -1,0 +1,305 @@
+//! The frame around every page: routes, the signed-in state, language and
+//! theme, the desktop sidebar and the phone bottom bar, and error pages.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
+
+use crate::access::{Action, Module, Scope};
+use crate::auth::server::{logout, me, set_preferences};
+use crate::auth::ui::LoginPage;
+use crate::auth::SessionUser;
+use crate::error::AppError;
+use crate::i18n::{Locale, Texts, Theme};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="ru">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in and how they want the interface, shared by every page.
+#[derive(Clone, Copy)]
+pub struct UiState {
+    pub me: Resource<Result<Option<SessionUser>, AppError>>,
+    /// The language picked before signing in (on the login page).
+    pub guest_locale: RwSignal<Locale>,
+}
+
+impl UiState {
+    pub fn user(&self) -> Option<SessionUser> {
+        self.me.get().and_then(Result::ok).flatten()
+    }
+
+    pub fn locale(&self) -> Locale {
+        self.user().map_or_else(|| self.guest_locale.get(), |u| u.user.locale)
+    }
+
+    pub fn texts(&self) -> &'static Texts {
+        self.locale().texts()
+    }
+
+    pub fn theme(&self) -> Theme {
+        self.user().map_or_else(Theme::default, |u| u.user.theme)
+    }
+
+    pub fn scope(&self, module: Module, action: Action) -> Scope {
+        self.user().map_or(Scope::None, |u| u.scope(module, action))
+    }
+
+    /// Saves language and theme, then reloads the session so every page follows.
+    pub fn save_preferences(&self, locale: Locale, theme: Theme) {
+        let me = self.me;
+        leptos::task::spawn_local(async move {
+            let l: &'static str = locale.into();
+            let t: &'static str = theme.into();
+            if set_preferences(l.to_string(), t.to_string()).await.is_ok() {
+                me.refetch();
+            }
+        });
+    }
+}
+
+pub fn use_ui() -> UiState {
+    expect_context::<UiState>()
+}
+
+fn theme_name(theme: Theme) -> &'static str {
+    theme.into()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let ui = UiState { me: Resource::new(|| (), |_| me()), guest_locale: RwSignal::new(Locale::Ru) };
+    provide_context(ui);
+    let t = move || ui.texts();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/voronka.css" />
+        <Title text=move || t().app_name />
+        <Router>
+            <div class="app" data-theme=move || theme_name(ui.theme())>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
+                        <Route path=path!("") view=crate::org::ui::HomePage />
+                        <Route path=path!("team") view=crate::org::ui::TeamPage />
+                        <Route path=path!("rights") view=crate::access::ui::RightsPage />
+                        <Route path=path!("profile") view=ProfilePage />
+                    </ParentRoute>
+                </Routes>
+            </div>
+        </Router>
+    }
+}
+
+/// Sidebar, top bar and bottom bar around a signed-in page; guests go to /login.
+#[component]
+fn Frame() -> impl IntoView {
+    let ui = use_ui();
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{ui.texts().loading}</p> }>
+            {move || Suspend::new(async move {
+                match ui.me.await {
+                    Ok(Some(_)) => view! { <Layout /> }.into_any(),
+                    Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let can_team = move || ui.scope(Module::Settings, Action::View) != Scope::None;
+    let can_rights = move || ui.scope(Module::Settings, Action::View) == Scope::All;
+    let links = move || {
+        let t = t();
+        let mut v = vec![("/", t.nav_home, "⌂")];
+        if can_team() {
+            v.push(("/team", t.nav_team, "☺"));
+        }
+        if can_rights() {
+            v.push(("/rights", t.nav_access, "⚿"));
+        }
+        v.push(("/profile", t.nav_profile, "⚙"));
+        v
+    };
+    let nav = move || {
+        links()
+            .into_iter()
+            .map(|(href, label, icon)| {
+                view! {
+                    <A href=href exact=true>
+                        <span class="icon" aria-hidden="true">{icon}</span>
+                        <span class="label">{label}</span>
+                    </A>
+                }
+            })
+            .collect_view()
+    };
+    let name = move || ui.user().map(|u| u.user.name).unwrap_or_default();
+
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">{move || t().app_name}</a>
+            <LanguageSwitch />
+            <span class="who" data-testid="who">{name}</span>
+            <LogoutButton />
+        </header>
+        <nav class="sidebar" aria-label="main">{nav}</nav>
+        <main class="content">
+            <Outlet />
+        </main>
+        <nav class="bottombar" aria-label="main-phone">{nav}</nav>
+    }
+}
+
+/// RU | EN buttons; saves the choice for a signed-in user.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let ui = use_ui();
+    let choose = move |locale: Locale| {
+        if let Some(u) = ui.user() {
+            ui.save_preferences(locale, u.user.theme);
+        } else {
+            ui.guest_locale.set(locale);
+        }
+    };
+    view! {
+        <div class="lang" role="group" aria-label="Language / Язык">
+            <button
+                type="button"
+                aria-pressed=move || (ui.locale() == Locale::Ru).to_string()
+                on:click=move |_| choose(Locale::Ru)
+            >
+                "RU"
+            </button>
+            <button
+                type="button"
+                aria-pressed=move || (ui.locale() == Locale::En).to_string()
+                on:click=move |_| choose(Locale::En)
+            >
+                "EN"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn LogoutButton() -> impl IntoView {
+    let ui = use_ui();
+    let navigate = leptos_router::hooks::use_navigate();
+    let out = leptos::prelude::Action::new(move |_: &()| async move { logout().await });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = out.value().get() {
+            ui.me.refetch();
+            navigate("/login", Default::default());
+        }
+    });
+    view! {
+        <button type="button" class="logout" on:click=move |_| { out.dispatch(()); }>
+            {move || ui.texts().logout}
+        </button>
+    }
+}
+
+#[component]
+fn ProfilePage() -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let set_theme = move |theme: Theme| ui.save_preferences(ui.locale(), theme);
+    view! {
+        <h1>{move || t().profile_title}</h1>
+        <section class="card">
+            <h2>{move || t().language}</h2>
+            <LanguageSwitch />
+        </section>
+        <section class="card">
+            <h2>{move || t().theme}</h2>
+            <div class="lang" role="group">
+                <button
+                    type="button"
+                    aria-pressed=move || (ui.theme() == Theme::Light).to_string()
+                    on:click=move |_| set_theme(Theme::Light)
+                >
+                    {move || t().theme_light}
+                </button>
+                <button
+                    type="button"
+                    aria-pressed=move || (ui.theme() == Theme::Dark).to_string()
+                    on:click=move |_| set_theme(Theme::Dark)
+                >
+                    {move || t().theme_dark}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    let ui = use_ui();
+    let t = move || ui.texts();
+    view! {
+        <main class="error-page">
+            <h1>{move || t().not_found_title}</h1>
+            <p>{move || t().not_found_text}</p>
+            <a href="/">{move || t().back_home}</a>
+        </main>
+    }
+}
+
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let message = move || error.message(t());
+    view! {
+        <main class="error-page" role="alert">
+            <h1>{move || t().error_title}</h1>
+            <p>{message}</p>
+            <a href="/">{move || t().back_home}</a>
+        </main>
+    }
+}
+
+/// A translated error under a form, or nothing.
+#[component]
+pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
+    let ui = use_ui();
+    move || {
+        error.get().map(|e| {
+            view! {
+                <p class="form-error" role="alert">
+                    {e.message(ui.texts())}
+                </p>
+            }
+        })
+    }
+}

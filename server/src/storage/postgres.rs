@@ -1,0 +1,55 @@
+//! The scale-out backend: PostgreSQL, shared by several app servers.
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+pub type Db = sqlx::Postgres;
+const BACKEND: &str = "postgres";
+
+pub struct Store {
+    read: PgPool,
+    write: PgPool,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date (migrations take an advisory
+    /// lock, so several servers starting at once are safe).
+    pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Store { read: pool.clone(), write: pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.write
+    }
+
+    async fn begin_write(&self) -> StorageResult<sqlx::Transaction<'static, Db>> {
+        self.write.begin().await.map_err(other)
+    }
+
+    /// Rows imported with explicit ids leave identity sequences behind; move them past the data.
+    async fn after_import(tx: &mut sqlx::Transaction<'_, Db>) -> StorageResult<()> {
+        for table in [
+            "organizations",
+            "departments",
+            "users",
+            "pipelines",
+            "stages",
+            "clients",
+            "leads",
+            "deals",
+            "deal_events",
+            "activities",
+        ] {
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            ))
+            .execute(&mut **tx)
+            .await
+            .map_err(other)?;
+        }
+        Ok(())
+    }
+}
+
+include!("shared.rs");

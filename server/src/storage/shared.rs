@@ -1,0 +1,577 @@
+// The one implementation of the storage port, compiled once per backend.
+//
+// `sqlite.rs` and `postgres.rs` each `include!` this file after defining
+// `Db` (the sqlx database), `Store` (with `read` and `write` pools),
+// `Store::begin_write` and `Store::after_import`. Every statement here must
+// be valid in both dialects: `$n` placeholders, `RETURNING`, `ON CONFLICT`.
+
+use app::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
+use app::demo::DemoData;
+use app::i18n::{Locale, Theme};
+use app::org::{Department, DeptId, NewUser, OrgId, User, UserId};
+use app::storage::{Credentials, Storage, StorageError, StorageResult, UserUpdate};
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Row};
+
+type DbRow = <Db as sqlx::Database>::Row;
+
+/// Rows per multi-row INSERT: below both backends' bind-parameter limits.
+const IMPORT_CHUNK: usize = 2_000;
+
+fn other(e: sqlx::Error) -> StorageError {
+    StorageError::Other(Box::new(e))
+}
+
+/// Maps a unique-constraint failure to the field it is about.
+fn unique_or_other(e: sqlx::Error, field: &'static str) -> StorageError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Duplicate(field),
+        _ => other(e),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn parse_col<T: std::str::FromStr>(row: &DbRow, col: &str) -> StorageResult<T> {
+    let raw: String = row.try_get(col).map_err(other)?;
+    raw.parse()
+        .map_err(|_| StorageError::Other(format!("unexpected value {raw:?} in column {col}").into()))
+}
+
+const USER_COLUMNS: &str = "id, org_id, email, name, role, department_id, locale, theme, active";
+
+fn user_from_row(row: &DbRow) -> StorageResult<User> {
+    Ok(User {
+        id: row.try_get("id").map_err(other)?,
+        org_id: row.try_get("org_id").map_err(other)?,
+        email: row.try_get("email").map_err(other)?,
+        name: row.try_get("name").map_err(other)?,
+        role: parse_col(row, "role")?,
+        department_id: row.try_get("department_id").map_err(other)?,
+        locale: parse_col::<Locale>(row, "locale").unwrap_or_default(),
+        theme: parse_col::<Theme>(row, "theme").unwrap_or_default(),
+        active: row.try_get("active").map_err(other)?,
+    })
+}
+
+const DEPARTMENT_SELECT: &str = "SELECT d.id, d.org_id, d.name, d.head_id, \
+     (SELECT COUNT(*) FROM users u WHERE u.department_id = d.id AND u.active) AS members \
+     FROM departments d";
+
+fn department_from_row(row: &DbRow) -> StorageResult<Department> {
+    Ok(Department {
+        id: row.try_get("id").map_err(other)?,
+        org_id: row.try_get("org_id").map_err(other)?,
+        name: row.try_get("name").map_err(other)?,
+        head_id: row.try_get("head_id").map_err(other)?,
+        members: row.try_get("members").map_err(other)?,
+    })
+}
+
+/// Appends the visibility filter for records owned by `owner_col` and placed
+/// in `department_col`.
+fn push_visibility(q: &mut QueryBuilder<'_, Db>, v: Visibility, owner_col: &str, department_col: &str) {
+    match v {
+        Visibility::All => {}
+        Visibility::Own { user } => {
+            q.push(format!(" AND {owner_col} = ")).push_bind(user);
+        }
+        Visibility::Department { department, user } => {
+            q.push(format!(" AND ({owner_col} = ")).push_bind(user);
+            if let Some(d) = department {
+                q.push(format!(" OR {department_col} = ")).push_bind(d);
+            }
+            q.push(")");
+        }
+    }
+}
+
+#[async_trait]
+impl Storage for Store {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn ping(&self) -> StorageResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(other)?;
+        Ok(())
+    }
+
+    async fn default_org(&self) -> StorageResult<Option<OrgId>> {
+        sqlx::query_scalar("SELECT id FROM organizations ORDER BY id LIMIT 1")
+            .fetch_optional(&self.read)
+            .await
+            .map_err(other)
+    }
+
+    async fn create_org(&self, name: &str, time_zone: &str) -> StorageResult<OrgId> {
+        let mut tx = self.begin_write().await?;
+        let id: OrgId =
+            sqlx::query_scalar("INSERT INTO organizations (name, time_zone, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(name)
+                .bind(time_zone)
+                .bind(now_ms())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+        insert_default_permissions(&mut tx, id).await?;
+        tx.commit().await.map_err(other)?;
+        Ok(id)
+    }
+
+    async fn count_users(&self) -> StorageResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await.map_err(other)
+    }
+
+    async fn user(&self, id: UserId) -> StorageResult<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(other)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn credentials(&self, email: &str) -> StorageResult<Option<Credentials>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"))
+            .bind(email)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(other)?;
+        row.map(|r| {
+            Ok(Credentials { user: user_from_row(&r)?, password_hash: r.try_get("password_hash").map_err(other)? })
+        })
+        .transpose()
+    }
+
+    async fn users(&self, org: OrgId, visibility: Visibility) -> StorageResult<Vec<User>> {
+        let mut q = QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = "));
+        q.push_bind(org);
+        push_visibility(&mut q, visibility, "id", "department_id");
+        q.push(" ORDER BY name, id");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn insert_user(&self, org: OrgId, user: &NewUser, password_hash: &str) -> StorageResult<User> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO users (org_id, email, name, password_hash, role, department_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(org)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(password_hash)
+        .bind(<&str>::from(user.role))
+        .bind(user.department_id)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_or_other(e, "email"))?;
+        tx.commit().await.map_err(other)?;
+        user_from_row(&row)
+    }
+
+    async fn update_user(&self, org: OrgId, id: UserId, update: &UserUpdate) -> StorageResult<User> {
+        let mut q = QueryBuilder::<Db>::new("UPDATE users SET id = id");
+        if let Some(name) = &update.name {
+            q.push(", name = ").push_bind(name.clone());
+        }
+        if let Some(role) = update.role {
+            q.push(", role = ").push_bind(<&str>::from(role));
+        }
+        if let Some(dept) = update.department_id {
+            q.push(", department_id = ").push_bind(dept);
+        }
+        if let Some(active) = update.active {
+            q.push(", active = ").push_bind(active);
+        }
+        q.push(" WHERE org_id = ").push_bind(org);
+        q.push(" AND id = ").push_bind(id);
+        q.push(format!(" RETURNING {USER_COLUMNS}"));
+        let mut tx = self.begin_write().await?;
+        let row = q.build().fetch_optional(&mut *tx).await.map_err(other)?;
+        tx.commit().await.map_err(other)?;
+        row.as_ref().map(user_from_row).transpose()?.ok_or(StorageError::NotFound)
+    }
+
+    async fn set_password(&self, id: UserId, password_hash: &str) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_preferences(&self, id: UserId, locale: Locale, theme: Theme) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET locale = $1, theme = $2 WHERE id = $3")
+            .bind(<&str>::from(locale))
+            .bind(<&str>::from(theme))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn departments(&self, org: OrgId, visibility: Visibility) -> StorageResult<Vec<Department>> {
+        let mut q = QueryBuilder::new(format!("{DEPARTMENT_SELECT} WHERE d.org_id = "));
+        q.push_bind(org);
+        push_visibility(&mut q, visibility, "d.head_id", "d.id");
+        q.push(" ORDER BY d.name");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter().map(department_from_row).collect()
+    }
+
+    async fn department(&self, org: OrgId, id: DeptId) -> StorageResult<Option<Department>> {
+        let row = sqlx::query(&format!("{DEPARTMENT_SELECT} WHERE d.org_id = $1 AND d.id = $2"))
+            .bind(org)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(other)?;
+        row.as_ref().map(department_from_row).transpose()
+    }
+
+    async fn insert_department(&self, org: OrgId, name: &str, head: Option<UserId>) -> StorageResult<Department> {
+        let mut tx = self.begin_write().await?;
+        let id: DeptId = sqlx::query_scalar(
+            "INSERT INTO departments (org_id, name, head_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(org)
+        .bind(name)
+        .bind(head)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_or_other(e, "name"))?;
+        tx.commit().await.map_err(other)?;
+        self.department(org, id).await?.ok_or(StorageError::NotFound)
+    }
+
+    async fn update_department(
+        &self,
+        org: OrgId,
+        id: DeptId,
+        name: &str,
+        head: Option<UserId>,
+    ) -> StorageResult<Department> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE departments SET name = $1, head_id = $2 WHERE org_id = $3 AND id = $4")
+            .bind(name)
+            .bind(head)
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or_other(e, "name"))?;
+        tx.commit().await.map_err(other)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        self.department(org, id).await?.ok_or(StorageError::NotFound)
+    }
+
+    async fn delete_department(&self, org: OrgId, id: DeptId) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE department_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+        if members > 0 {
+            return Err(StorageError::InUse("department"));
+        }
+        let done = sqlx::query("DELETE FROM departments WHERE org_id = $1 AND id = $2")
+            .bind(org)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn permissions(&self, org: OrgId) -> StorageResult<PermissionMatrix> {
+        let rows = sqlx::query("SELECT role, module, action, scope FROM role_permissions WHERE org_id = $1")
+            .bind(org)
+            .fetch_all(&self.read)
+            .await
+            .map_err(other)?;
+        let mut m = PermissionMatrix::default();
+        for r in &rows {
+            // A name this release does not know (from a newer one) is skipped, not fatal.
+            if let (Ok(role), Ok(module), Ok(action), Ok(scope)) = (
+                parse_col::<Role>(r, "role"),
+                parse_col::<Module>(r, "module"),
+                parse_col::<Action>(r, "action"),
+                parse_col::<Scope>(r, "scope"),
+            ) {
+                m.set(role, module, action, scope);
+            }
+        }
+        Ok(m)
+    }
+
+    async fn set_permission(
+        &self,
+        org: OrgId,
+        role: Role,
+        module: Module,
+        action: Action,
+        scope: Scope,
+    ) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO role_permissions (org_id, role, module, action, scope) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, role, module, action) DO UPDATE SET scope = excluded.scope",
+        )
+        .bind(org)
+        .bind(<&str>::from(role))
+        .bind(<&str>::from(module))
+        .bind(<&str>::from(action))
+        .bind(<&str>::from(scope))
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn login_failures(&self, key: &str, since_ms: i64) -> StorageResult<(i64, Option<i64>)> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(failed_at) AS oldest FROM login_failures WHERE key = $1 AND failed_at >= $2")
+            .bind(key)
+            .bind(since_ms)
+            .fetch_one(&self.read)
+            .await
+            .map_err(other)?;
+        Ok((row.try_get("n").map_err(other)?, row.try_get("oldest").map_err(other)?))
+    }
+
+    async fn record_login_failure(&self, keys: &[String], at_ms: i64) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        for key in keys {
+            sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
+                .bind(key)
+                .bind(at_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
+        // Old failures no longer lock anything; a day is far beyond any window.
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+            .bind(at_ms - 24 * 3_600_000)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn import_demo(&self, data: &DemoData) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        for table in [
+            "activities",
+            "deal_events",
+            "deals",
+            "leads",
+            "clients",
+            "stages",
+            "pipelines",
+            "users",
+            "departments",
+            "role_permissions",
+            "login_failures",
+            "organizations",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await.map_err(other)?;
+        }
+        let now = now_ms();
+        let org = data.org.id;
+        sqlx::query("INSERT INTO organizations (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(org)
+            .bind(&data.org.name)
+            .bind(&data.org.time_zone)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        insert_default_permissions(&mut tx, org).await?;
+
+        macro_rules! insert_all {
+            ($table:literal, $cols:literal, $items:expr, |$b:ident, $x:ident| $push:block) => {
+                for chunk in $items.chunks(IMPORT_CHUNK) {
+                    let mut q = QueryBuilder::<Db>::new(concat!("INSERT INTO ", $table, " (", $cols, ") "));
+                    q.push_values(chunk, |mut $b, $x| $push);
+                    q.build().execute(&mut *tx).await.map_err(other)?;
+                }
+            };
+        }
+        insert_all!("departments", "id, org_id, name, head_id, created_at", data.departments, |b, d| {
+            b.push_bind(d.id).push_bind(org).push_bind(&d.name).push_bind(d.head_id).push_bind(now);
+        });
+        insert_all!(
+            "users",
+            "id, org_id, email, name, password_hash, role, department_id, created_at",
+            data.users,
+            |b, u| {
+                b.push_bind(u.id)
+                    .push_bind(org)
+                    .push_bind(&u.email)
+                    .push_bind(&u.name)
+                    .push_bind(&data.password_hash)
+                    .push_bind(<&str>::from(u.role))
+                    .push_bind(u.department_id)
+                    .push_bind(now);
+            }
+        );
+        insert_all!("pipelines", "id, org_id, name, position", data.pipelines, |b, p| {
+            b.push_bind(p.id).push_bind(org).push_bind(&p.name).push_bind(p.position);
+        });
+        insert_all!(
+            "stages",
+            "id, pipeline_id, name, position, kind, probability, required, stale_days",
+            data.stages,
+            |b, s| {
+                b.push_bind(s.id)
+                    .push_bind(s.pipeline_id)
+                    .push_bind(&s.name)
+                    .push_bind(s.position)
+                    .push_bind(s.kind.as_str())
+                    .push_bind(s.probability)
+                    .push_bind(s.required)
+                    .push_bind(s.stale_days);
+            }
+        );
+        insert_all!(
+            "clients",
+            "id, org_id, name, kind, phone, email, responsible_id, created_at",
+            data.clients,
+            |b, c| {
+                b.push_bind(c.id)
+                    .push_bind(org)
+                    .push_bind(&c.name)
+                    .push_bind(c.kind.as_str())
+                    .push_bind(&c.phone)
+                    .push_bind(&c.email)
+                    .push_bind(c.responsible_id)
+                    .push_bind(c.created_at);
+            }
+        );
+        insert_all!(
+            "leads",
+            "id, org_id, title, source, contact_name, phone, status, disqualify_reason, responsible_id, client_id, created_at, first_response_at",
+            data.leads,
+            |b, l| {
+                b.push_bind(l.id)
+                    .push_bind(org)
+                    .push_bind(&l.title)
+                    .push_bind(l.source)
+                    .push_bind(&l.contact_name)
+                    .push_bind(&l.phone)
+                    .push_bind(l.status.as_str())
+                    .push_bind(l.disqualify_reason)
+                    .push_bind(l.responsible_id)
+                    .push_bind(l.client_id)
+                    .push_bind(l.created_at)
+                    .push_bind(l.first_response_at);
+            }
+        );
+        insert_all!(
+            "deals",
+            "id, org_id, pipeline_id, stage_id, title, amount, client_id, lead_id, source, responsible_id, created_at, stage_entered_at, closed_at, loss_reason, version",
+            data.deals,
+            |b, d| {
+                b.push_bind(d.id)
+                    .push_bind(org)
+                    .push_bind(d.pipeline_id)
+                    .push_bind(d.stage_id)
+                    .push_bind(&d.title)
+                    .push_bind(d.amount)
+                    .push_bind(d.client_id)
+                    .push_bind(d.lead_id)
+                    .push_bind(d.source)
+                    .push_bind(d.responsible_id)
+                    .push_bind(d.created_at)
+                    .push_bind(d.stage_entered_at)
+                    .push_bind(d.closed_at)
+                    .push_bind(d.loss_reason)
+                    .push_bind(d.version);
+            }
+        );
+        insert_all!(
+            "deal_events",
+            "id, org_id, deal_id, actor_id, at, kind, from_stage_id, to_stage_id, amount, skipped_required",
+            data.events,
+            |b, e| {
+                b.push_bind(e.id)
+                    .push_bind(org)
+                    .push_bind(e.deal_id)
+                    .push_bind(e.actor_id)
+                    .push_bind(e.at)
+                    .push_bind(if e.from_stage_id.is_some() { "stage" } else { "created" })
+                    .push_bind(e.from_stage_id)
+                    .push_bind(e.to_stage_id)
+                    .push_bind(e.amount)
+                    .push_bind(e.skipped_required);
+            }
+        );
+        insert_all!(
+            "activities",
+            "id, org_id, kind, user_id, deal_id, lead_id, client_id, at, duration_s, note",
+            data.activities,
+            |b, a| {
+                b.push_bind(a.id)
+                    .push_bind(org)
+                    .push_bind(a.kind.as_str())
+                    .push_bind(a.user_id)
+                    .push_bind(a.deal_id)
+                    .push_bind(a.lead_id)
+                    .push_bind(a.client_id)
+                    .push_bind(a.at)
+                    .push_bind(a.duration_s)
+                    .push_bind(&a.note);
+            }
+        );
+        Store::after_import(&mut tx).await?;
+        tx.commit().await.map_err(other)
+    }
+}
+
+async fn insert_default_permissions(tx: &mut sqlx::Transaction<'_, Db>, org: OrgId) -> StorageResult<()> {
+    let rows = PermissionMatrix::defaults().rows();
+    let mut q = QueryBuilder::<Db>::new("INSERT INTO role_permissions (org_id, role, module, action, scope) ");
+    q.push_values(rows.iter().filter(|r| r.0 != Role::Admin), |mut b, (role, module, action, scope)| {
+        b.push_bind(org)
+            .push_bind(<&str>::from(*role))
+            .push_bind(<&str>::from(*module))
+            .push_bind(<&str>::from(*action))
+            .push_bind(<&str>::from(*scope));
+    });
+    q.build().execute(&mut **tx).await.map_err(other)?;
+    Ok(())
+}

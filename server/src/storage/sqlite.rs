@@ -1,0 +1,64 @@
+//! The embedded default: one SQLite file in WAL mode, a single writer
+//! connection that takes the write lock up front (`BEGIN IMMEDIATE`), and a
+//! read-only pool so readers never wait for writers.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub type Db = sqlx::Sqlite;
+const BACKEND: &str = "sqlite";
+
+pub struct Store {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
+        Ok(Store { read, write })
+    }
+
+    /// The writer pool, for the session store and online backups.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.write
+    }
+
+    async fn begin_write(&self) -> StorageResult<sqlx::Transaction<'static, Db>> {
+        self.write.begin_with("BEGIN IMMEDIATE").await.map_err(other)
+    }
+
+    async fn after_import(_tx: &mut sqlx::Transaction<'_, Db>) -> StorageResult<()> {
+        // INTEGER PRIMARY KEY continues after the highest id by itself.
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the live database to `path` (VACUUM INTO).
+    pub async fn backup(&self, path: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.write).await?;
+        Ok(())
+    }
+}
+
+include!("shared.rs");
+
+/// Runs `PRAGMA integrity_check` on a database file: "ok" when it is sound.
+pub async fn integrity_check(path: &std::path::Path) -> Result<String, sqlx::Error> {
+    use sqlx::Connection;
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await?;
+    conn.close().await?;
+    Ok(result)
+}
