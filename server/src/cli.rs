@@ -93,10 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     first_admin(db.storage.as_ref(), admin_email, admin_password).await?;
                 }
             }
-            let mut leptos = get_configuration(None)?.leptos_options;
-            if leptos.output_name.is_empty() {
-                leptos.output_name = "voronka".into();
-            }
+            let leptos = get_configuration(None)?.leptos_options;
             let config = WebConfig { leptos, login_policy: LoginPolicy::default(), secure_cookies };
             let listener = tokio::net::TcpListener::bind(&addr).await?;
             let bound = listener.local_addr()?;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use super::server::Login;
-use crate::shell::{use_ui, FormError, LanguageSwitch};
+use crate::shell::{use_ui, FormError, LanguageSwitch, SessionGate};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -20,11 +20,8 @@ pub fn LoginPage() -> impl IntoView {
     });
 
     view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                ui.me.await.ok().flatten().map(|_| view! { <Redirect path="/" /> })
-            })}
-        </Suspense>
+        <SessionGate>
+        {move || ui.user().map(|_| view! { <Redirect path="/" /> })}
         <main class="login">
             <div class="login-card card">
                 <div class="login-head">
@@ -55,5 +52,6 @@ pub fn LoginPage() -> impl IntoView {
                 </ActionForm>
             </div>
         </main>
+        </SessionGate>
     }
 }

@@ -88,24 +88,41 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let ui = UiState { me: Resource::new(|| (), |_| me()), guest_locale: RwSignal::new(Locale::Ru) };
     provide_context(ui);
-    let t = move || ui.texts();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/voronka.css" />
-        <Title text=move || t().app_name />
         <Router>
-            <div class="app" data-theme=move || theme_name(ui.theme())>
-                <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
-                        <Route path=path!("") view=crate::org::ui::HomePage />
-                        <Route path=path!("team") view=crate::org::ui::TeamPage />
-                        <Route path=path!("rights") view=crate::access::ui::RightsPage />
-                        <Route path=path!("profile") view=ProfilePage />
-                    </ParentRoute>
-                </Routes>
-            </div>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
+                    <Route path=path!("") view=crate::org::ui::HomePage />
+                    <Route path=path!("team") view=crate::org::ui::TeamPage />
+                    <Route path=path!("rights") view=crate::access::ui::RightsPage />
+                    <Route path=path!("profile") view=ProfilePage />
+                </ParentRoute>
+            </Routes>
         </Router>
+    }
+}
+
+/// Renders `children` once the session is known, in the user's language and
+/// theme; everything that reads [`UiState`] sits inside one of these.
+#[component]
+pub fn SessionGate(children: ChildrenFn) -> impl IntoView {
+    let ui = use_ui();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
+            {move || Suspend::new(async move {
+                let _ = ui.me.await;
+                view! {
+                    <Title text=move || ui.texts().app_name />
+                    <div class="app" data-theme=move || theme_name(ui.theme())>
+                        {children.read_value()()}
+                    </div>
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -114,15 +131,15 @@ pub fn App() -> impl IntoView {
 fn Frame() -> impl IntoView {
     let ui = use_ui();
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{ui.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match ui.me.await {
-                    Ok(Some(_)) => view! { <Layout /> }.into_any(),
-                    Ok(None) | Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(e) => view! { <ErrorPage error=e /> }.into_any(),
+        <SessionGate>
+            {move || match ui.me.get() {
+                Some(Ok(Some(_))) => view! { <Layout /> }.into_any(),
+                Some(Ok(None) | Err(AppError::Unauthenticated)) | None => {
+                    view! { <Redirect path="/login" /> }.into_any()
                 }
-            })}
-        </Suspense>
+                Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
+            }}
+        </SessionGate>
     }
 }
 
@@ -267,11 +284,13 @@ pub fn NotFound() -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
     view! {
-        <main class="error-page">
-            <h1>{move || t().not_found_title}</h1>
-            <p>{move || t().not_found_text}</p>
-            <a href="/">{move || t().back_home}</a>
-        </main>
+        <SessionGate>
+            <main class="error-page">
+                <h1>{move || t().not_found_title}</h1>
+                <p>{move || t().not_found_text}</p>
+                <a href="/">{move || t().back_home}</a>
+            </main>
+        </SessionGate>
     }
 }
 

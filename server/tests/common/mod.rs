@@ -248,3 +248,23 @@ pub async fn signed_in(server: &TestServer, email: &str) -> (Client, i64) {
     let id = me["user"]["id"].as_i64().unwrap();
     (c, id)
 }
+
+impl TestDb {
+    /// Rows in a table, read directly (for checks the storage port has no query for).
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The storage conformance suite: the same story against SQLite and PostgreSQL.
+
+mod common;
+
+use app::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
+use app::org::NewUser;
+use app::storage::{StorageError, UserUpdate};
+use common::*;
+
+fn person(email: &str, role: Role, department_id: Option<i64>) -> NewUser {
+    NewUser { email: email.into(), name: email.into(), password: String::new(), role, department_id }
+}
+
+#[tokio::test]
+async fn people_departments_and_rights() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let s = db.open().await.storage;
+        assert_eq!(s.backend(), if backend == Backend::Sqlite { "sqlite" } else { "postgres" });
+        s.ping().await.unwrap();
+        assert_eq!(s.default_org().await.unwrap(), None);
+        let org = s.create_org("Org", "Europe/Moscow").await.unwrap();
+        assert_eq!(s.default_org().await.unwrap(), Some(org));
+        assert_eq!(s.permissions(org).await.unwrap(), PermissionMatrix::defaults(), "{backend:?}");
+
+        let a = s.insert_department(org, "A", None).await.unwrap();
+        let b = s.insert_department(org, "B", None).await.unwrap();
+        assert!(matches!(s.insert_department(org, "A", None).await, Err(StorageError::Duplicate("name"))));
+        let head = s.insert_user(org, &person("head@x.ru", Role::Head, Some(a.id)), "h").await.unwrap();
+        let m1 = s.insert_user(org, &person("m1@x.ru", Role::Manager, Some(a.id)), "h").await.unwrap();
+        let m2 = s.insert_user(org, &person("m2@x.ru", Role::Manager, Some(b.id)), "h").await.unwrap();
+        assert!(matches!(
+            s.insert_user(org, &person("m1@x.ru", Role::Viewer, None), "h").await,
+            Err(StorageError::Duplicate("email"))
+        ));
+        assert_eq!(s.count_users().await.unwrap(), 3);
+        let a = s.update_department(org, a.id, "A1", Some(head.id)).await.unwrap();
+        assert_eq!((a.name.as_str(), a.head_id, a.members), ("A1", Some(head.id), 2));
+
+        let ids = |v: Vec<app::org::User>| v.into_iter().map(|u| u.id).collect::<Vec<_>>();
+        let mut all = ids(s.users(org, Visibility::All).await.unwrap());
+        all.sort();
+        assert_eq!(all, vec![head.id, m1.id, m2.id]);
+        let mut dept = ids(s.users(org, Visibility::Department { department: Some(a.id), user: m2.id }).await.unwrap());
+        dept.sort();
+        assert_eq!(dept, vec![head.id, m1.id, m2.id], "department plus own record");
+        assert_eq!(ids(s.users(org, Visibility::Own { user: m1.id }).await.unwrap()), vec![m1.id]);
+        let own_depts = s.departments(org, Visibility::Own { user: head.id }).await.unwrap();
+        assert_eq!(own_depts.iter().map(|d| d.id).collect::<Vec<_>>(), vec![a.id]);
+
+        let moved = s
+            .update_user(
+                org,
+                m2.id,
+                &UserUpdate {
+                    name: Some("Пётр".into()),
+                    role: Some(Role::Head),
+                    department_id: Some(None),
+                    active: Some(false),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (moved.name.as_str(), moved.role, moved.department_id, moved.active),
+            ("Пётр", Role::Head, None, false)
+        );
+        assert!(matches!(s.update_user(org + 1, m2.id, &UserUpdate::default()).await, Err(StorageError::NotFound)));
+        assert!(matches!(s.delete_department(org, a.id).await, Err(StorageError::InUse("department"))));
+        s.delete_department(org, b.id).await.unwrap();
+        assert!(matches!(s.delete_department(org, b.id).await, Err(StorageError::NotFound)));
+
+        s.set_permission(org, Role::Manager, Module::Deals, Action::Delete, Scope::Own).await.unwrap();
+        s.set_permission(org, Role::Manager, Module::Deals, Action::Delete, Scope::Department).await.unwrap();
+        assert_eq!(s.permissions(org).await.unwrap().scope(Role::Manager, Module::Deals, Action::Delete), Scope::Department);
+
+        s.set_preferences(m1.id, app::i18n::Locale::En, app::i18n::Theme::Dark).await.unwrap();
+        let m1 = s.user(m1.id).await.unwrap().unwrap();
+        assert_eq!((m1.locale, m1.theme), (app::i18n::Locale::En, app::i18n::Theme::Dark));
+        s.set_password(m1.id, "new-hash").await.unwrap();
+        assert_eq!(s.credentials("m1@x.ru").await.unwrap().unwrap().password_hash, "new-hash");
+        assert!(s.credentials("nobody@x.ru").await.unwrap().is_none());
+
+        let keys = vec!["email:a".to_string(), "ip:1".to_string()];
+        s.record_login_failure(&keys, 1_000).await.unwrap();
+        s.record_login_failure(&keys, 2_000).await.unwrap();
+        assert_eq!(s.login_failures("email:a", 0).await.unwrap(), (2, Some(1_000)));
+        assert_eq!(s.login_failures("email:a", 1_500).await.unwrap(), (1, Some(2_000)));
+        s.clear_login_failures("email:a").await.unwrap();
+        assert_eq!(s.login_failures("email:a", 0).await.unwrap(), (0, None));
+        assert_eq!(s.login_failures("ip:1", 0).await.unwrap().0, 2);
+
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn demo_import_is_complete_and_repeatable() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let database = db.open().await;
+        let s = database.storage;
+        let data = app::demo::generate(11, 1_795_000_000_000, "hash".into());
+        s.import_demo(&data).await.unwrap();
+        // A second import replaces, never duplicates.
+        s.import_demo(&data).await.unwrap();
+        assert_eq!(s.count_users().await.unwrap(), data.users.len() as i64);
+        let org = s.default_org().await.unwrap().unwrap();
+        assert_eq!(s.departments(org, Visibility::All).await.unwrap().len(), 3);
+        for (table, expected) in [
+            ("leads", data.leads.len()),
+            ("deals", data.deals.len()),
+            ("deal_events", data.events.len()),
+            ("activities", data.activities.len()),
+            ("clients", data.clients.len()),
+            ("stages", data.stages.len()),
+        ] {
+            assert_eq!(db.count(&format!("SELECT COUNT(*) FROM {table}")).await, expected as i64, "{backend:?} {table}");
+        }
+        let mismatched = db
+            .count(
+                "SELECT COUNT(*) FROM deals d WHERE d.stage_id <> \
+                 (SELECT e.to_stage_id FROM deal_events e WHERE e.deal_id = d.id ORDER BY e.id DESC LIMIT 1)",
+            )
+            .await;
+        assert_eq!(mismatched, 0, "every deal's stage is its last event's");
+        let manager = s.credentials(app::demo::DEMO_MANAGER).await.unwrap().unwrap();
+        assert_eq!(manager.user.role, Role::Manager);
+        // New rows after an import with explicit ids get fresh ids.
+        let extra = s.insert_user(org, &person("extra@x.ru", Role::Viewer, None), "h").await.unwrap();
+        assert_eq!(extra.id, data.users.len() as i64 + 1, "{backend:?}");
+        let d = s.insert_department(org, "Новый", None).await.unwrap();
+        assert_eq!(d.id, 4);
+        db.drop_db().await;
+    }
+}
