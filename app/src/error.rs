@@ -15,8 +15,12 @@ use crate::i18n::Texts;
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Problem {
     Required,
-    TooLong { max: usize },
-    TooShort { min: usize },
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
     BadEmail,
     /// Not one of the values this field accepts (an unknown role, say).
     Unknown,

@@ -11,6 +11,9 @@
 //! - [`storage`] — the port the server's database adapters implement (server only)
 //! - [`error`] — the error type every server function returns
 
+// Leptos view types nest deeply; the rights table needs more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod access;
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -31,4 +34,8 @@ pub use shell::{shell, App};
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    // Lets browser tests wait until buttons react, instead of guessing.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "");
+    }
 }

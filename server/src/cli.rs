@@ -107,11 +107,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message(app::i18n::Locale::En.texts())))?;
             let org = ensure_org(db.storage.as_ref()).await?;
             let hash = app::auth::password::hash(new.password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = db
-                .storage
-                .insert_user(org, &new, &hash)
-                .await
-                .map_err(|e| anyhow::anyhow!(app::error::AppError::from(e).message(app::i18n::Locale::En.texts())))?;
+            let user =
+                db.storage.insert_user(org, &new, &hash).await.map_err(|e| {
+                    anyhow::anyhow!(app::error::AppError::from(e).message(app::i18n::Locale::En.texts()))
+                })?;
             println!("Created {} ({}) with id {}.", user.email, <&str>::from(new.role), user.id);
         }
         Command::Backup { path } => {

@@ -7,7 +7,8 @@ async fn main() -> anyhow::Result<()> {
     if option_env!("LEPTOS_OUTPUT_NAME").is_none() && std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
         std::env::set_var("LEPTOS_OUTPUT_NAME", "voronka");
     }
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     if std::env::var_os("VORONKA_LOG_JSON").is_some() {
         logs.json().init();

@@ -51,15 +51,10 @@ pub fn router(db: &Database, config: &WebConfig) -> Router {
 
     Router::new()
         .route("/healthz", get(healthz).with_state(state))
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&leptos_options, routes, move || provide_context(context_state.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .layer(sessions)

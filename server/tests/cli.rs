@@ -111,7 +111,9 @@ async fn create_user_validates_and_backup_passes_integrity_check() {
         cmd.args(args);
         async move { cmd.output().await.unwrap() }
     };
-    let ok = run(&["create-user", "--email", "a@b.ru", "--name", "Анна", "--password", "long-enough", "--role", "head"]).await;
+    let ok =
+        run(&["create-user", "--email", "a@b.ru", "--name", "Анна", "--password", "long-enough", "--role", "head"])
+            .await;
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Created a@b.ru (head)"));
 

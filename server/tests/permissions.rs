@@ -118,7 +118,12 @@ async fn check_role(server: &TestServer, org: &Org, email: &str, role: Role, sco
                 json!({"form": {"email": mail, "name": "Новичок", "password": "long-enough", "role": "viewer", "department_id": dept}}),
             )
             .await;
-        assert_eq!(allowed(&r, &ctx("people/create")), promised(create, target), "{}", ctx(&format!("creates in {target:?}")));
+        assert_eq!(
+            allowed(&r, &ctx("people/create")),
+            promised(create, target),
+            "{}",
+            ctx(&format!("creates in {target:?}"))
+        );
     }
 
     // Departments: A is headed by head_a, B by head_b.
@@ -147,15 +152,30 @@ async fn check_role(server: &TestServer, org: &Org, email: &str, role: Role, sco
             args.push(("head_id", head.as_str()));
         }
         let r: Result<Value, _> = c.call("departments/update", &args).await;
-        assert_eq!(allowed(&r, &ctx("departments/update")), promised(edit, *target), "{}", ctx(&format!("edits department {target:?}")));
+        assert_eq!(
+            allowed(&r, &ctx("departments/update")),
+            promised(edit, *target),
+            "{}",
+            ctx(&format!("edits department {target:?}"))
+        );
         // Both departments have people, so an allowed delete is refused as in use and nothing is lost.
         let r: Result<(), _> = c.call("departments/delete", &[("id", id_s.as_str())]).await;
         let delete = scope(Module::Settings, Action::Delete);
-        assert_eq!(allowed(&r, &ctx("departments/delete")), promised(delete, *target), "{}", ctx(&format!("deletes department {target:?}")));
+        assert_eq!(
+            allowed(&r, &ctx("departments/delete")),
+            promised(delete, *target),
+            "{}",
+            ctx(&format!("deletes department {target:?}"))
+        );
     }
     let name = format!("Новый отдел {role:?} {}", rand::random::<u32>());
     let r: Result<Value, _> = c.call("departments/create", &[("name", name.as_str())]).await;
-    assert_eq!(allowed(&r, &ctx("departments/create")), promised(create, Target::Nobody), "{}", ctx("creates a department"));
+    assert_eq!(
+        allowed(&r, &ctx("departments/create")),
+        promised(create, Target::Nobody),
+        "{}",
+        ctx("creates a department")
+    );
 
     // The rights table itself belongs to nobody.
     let r: Result<Vec<Value>, _> = c.call("rights", &[]).await;
@@ -188,9 +208,7 @@ impl RoleName for Role {
 async fn check_everyone(server: &TestServer, org: &Org, rights: &[(Role, Module, Action, Scope)]) {
     let scope_of = |role: Role| {
         let rights = rights.to_vec();
-        move |m: Module, a: Action| {
-            rights.iter().find(|r| (r.0, r.1, r.2) == (role, m, a)).map_or(Scope::None, |r| r.3)
-        }
+        move |m: Module, a: Action| rights.iter().find(|r| (r.0, r.1, r.2) == (role, m, a)).map_or(Scope::None, |r| r.3)
     };
     for (email, role) in [
         (org.admin, Role::Admin),
@@ -291,10 +309,12 @@ async fn nobody_grants_admin_without_being_one() {
         )
         .await;
     assert_eq!(create.unwrap_err(), AppError::Forbidden);
-    let own: Result<Value, _> = head.call_json("people/update", json!({"id": head_id, "changes": {"active": false}})).await;
+    let own: Result<Value, _> =
+        head.call_json("people/update", json!({"id": head_id, "changes": {"active": false}})).await;
     assert_eq!(own.unwrap_err(), AppError::Forbidden, "nobody disables themselves");
     // Ordinary role changes are fine.
-    let ok: Value = head.call_json("people/update", json!({"id": manager_id, "changes": {"role": "viewer"}})).await.unwrap();
+    let ok: Value =
+        head.call_json("people/update", json!({"id": manager_id, "changes": {"role": "viewer"}})).await.unwrap();
     assert_eq!(ok["role"], "viewer");
     server.stop().await;
 }

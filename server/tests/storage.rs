@@ -72,7 +72,10 @@ async fn people_departments_and_rights() {
 
         s.set_permission(org, Role::Manager, Module::Deals, Action::Delete, Scope::Own).await.unwrap();
         s.set_permission(org, Role::Manager, Module::Deals, Action::Delete, Scope::Department).await.unwrap();
-        assert_eq!(s.permissions(org).await.unwrap().scope(Role::Manager, Module::Deals, Action::Delete), Scope::Department);
+        assert_eq!(
+            s.permissions(org).await.unwrap().scope(Role::Manager, Module::Deals, Action::Delete),
+            Scope::Department
+        );
 
         s.set_preferences(m1.id, app::i18n::Locale::En, app::i18n::Theme::Dark).await.unwrap();
         let m1 = s.user(m1.id).await.unwrap().unwrap();
@@ -115,7 +118,11 @@ async fn demo_import_is_complete_and_repeatable() {
             ("clients", data.clients.len()),
             ("stages", data.stages.len()),
         ] {
-            assert_eq!(db.count(&format!("SELECT COUNT(*) FROM {table}")).await, expected as i64, "{backend:?} {table}");
+            assert_eq!(
+                db.count(&format!("SELECT COUNT(*) FROM {table}")).await,
+                expected as i64,
+                "{backend:?} {table}"
+            );
         }
         let mismatched = db
             .count(

@@ -104,10 +104,7 @@ impl Ctx {
         let user = self.require_user().await?;
         let matrix = self.storage().permissions(user.org_id).await?;
         let scope = matrix.scope(user.role, module, action);
-        let grant = Grant {
-            actor: Actor { user: user.id, department: user.department_id, role: user.role },
-            scope,
-        };
+        let grant = Grant { actor: Actor { user: user.id, department: user.department_id, role: user.role }, scope };
         if grant.visibility().is_none() {
             return Err(AppError::Forbidden);
         }

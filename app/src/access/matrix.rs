@@ -30,9 +30,7 @@ impl PermissionMatrix {
 
     /// Every right as a flat row, Admin first: what the rights editor shows.
     pub fn rows(&self) -> Vec<(Role, Module, Action, Scope)> {
-        Role::iter()
-            .flat_map(|r| self.for_role(r).into_iter().map(move |(m, a, s)| (r, m, a, s)))
-            .collect()
+        Role::iter().flat_map(|r| self.for_role(r).into_iter().map(move |(m, a, s)| (r, m, a, s))).collect()
     }
 
     /// The rights of one role, for the client to show or hide what it may use.

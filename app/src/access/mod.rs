@@ -19,8 +19,19 @@ use crate::org::{DeptId, UserId};
 
 /// The four kinds of people in a sales department, from PRODUCT.md.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-    EnumString, IntoStaticStr, EnumIter,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -31,11 +42,21 @@ pub enum Role {
     Viewer,
 }
 
-
 /// Areas of the product that rights are granted for.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-    EnumString, IntoStaticStr, EnumIter,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -49,10 +70,20 @@ pub enum Module {
     Settings,
 }
 
-
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-    EnumString, IntoStaticStr, EnumIter,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -63,11 +94,21 @@ pub enum Action {
     Delete,
 }
 
-
 /// How far a right reaches. Ordered: each scope includes the ones before it.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-    EnumString, IntoStaticStr, EnumIter,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -77,7 +118,6 @@ pub enum Scope {
     Department,
     All,
 }
-
 
 /// Who a record belongs to, as far as rights are concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,8 +139,13 @@ pub struct Actor {
 pub enum Visibility {
     All,
     /// Records of this department, plus the actor's own wherever they sit.
-    Department { department: Option<DeptId>, user: UserId },
-    Own { user: UserId },
+    Department {
+        department: Option<DeptId>,
+        user: UserId,
+    },
+    Own {
+        user: UserId,
+    },
 }
 
 /// A right resolved for one actor, module and action.
@@ -117,9 +162,7 @@ impl Grant {
         match self.scope {
             Scope::None => false,
             Scope::Own => own,
-            Scope::Department => {
-                own || (self.actor.department.is_some() && owner.department == self.actor.department)
-            }
+            Scope::Department => own || (self.actor.department.is_some() && owner.department == self.actor.department),
             Scope::All => true,
         }
     }
@@ -129,10 +172,9 @@ impl Grant {
         match self.scope {
             Scope::None => None,
             Scope::Own => Some(Visibility::Own { user: self.actor.user }),
-            Scope::Department => Some(Visibility::Department {
-                department: self.actor.department,
-                user: self.actor.user,
-            }),
+            Scope::Department => {
+                Some(Visibility::Department { department: self.actor.department, user: self.actor.user })
+            }
             Scope::All => Some(Visibility::All),
         }
     }
@@ -143,10 +185,7 @@ mod tests {
     use super::*;
 
     fn grant(scope: Scope) -> Grant {
-        Grant {
-            actor: Actor { user: 1, department: Some(10), role: Role::Manager },
-            scope,
-        }
+        Grant { actor: Actor { user: 1, department: Some(10), role: Role::Manager }, scope }
     }
 
     const MINE: Owner = Owner { user: Some(1), department: Some(10) };
@@ -170,12 +209,8 @@ mod tests {
 
     #[test]
     fn department_scope_without_department_sees_only_own() {
-        let g = Grant {
-            actor: Actor { user: 1, department: None, role: Role::Head },
-            scope: Scope::Department,
-        };
+        let g = Grant { actor: Actor { user: 1, department: None, role: Role::Head }, scope: Scope::Department };
         assert!(g.permits(Owner { user: Some(1), department: None }));
         assert!(!g.permits(Owner { user: Some(2), department: None }));
     }
-
 }

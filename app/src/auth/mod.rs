@@ -21,10 +21,7 @@ pub struct SessionUser {
 
 impl SessionUser {
     pub fn scope(&self, module: Module, action: Action) -> Scope {
-        self.rights
-            .iter()
-            .find(|(m, a, _)| *m == module && *a == action)
-            .map_or(Scope::None, |(_, _, s)| *s)
+        self.rights.iter().find(|(m, a, _)| *m == module && *a == action).map_or(Scope::None, |(_, _, s)| *s)
     }
 
     pub fn can(&self, module: Module, action: Action) -> bool {

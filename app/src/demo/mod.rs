@@ -141,23 +141,60 @@ pub struct DemoData {
 }
 
 const FIRST_NAMES: [&str; 16] = [
-    "Анна", "Иван", "Мария", "Дмитрий", "Елена", "Сергей", "Ольга", "Алексей", "Татьяна", "Павел", "Наталья",
-    "Андрей", "Юлия", "Максим", "Ксения", "Никита",
+    "Анна",
+    "Иван",
+    "Мария",
+    "Дмитрий",
+    "Елена",
+    "Сергей",
+    "Ольга",
+    "Алексей",
+    "Татьяна",
+    "Павел",
+    "Наталья",
+    "Андрей",
+    "Юлия",
+    "Максим",
+    "Ксения",
+    "Никита",
 ];
 const LAST_NAMES: [&str; 16] = [
-    "Смирнов", "Иванов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров",
-    "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
+    "Смирнов",
+    "Иванов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
 ];
 const COMPANY_WORDS: [&str; 12] = [
-    "Альфа", "Вектор", "Гранит", "Север", "Меридиан", "Прогресс", "Технолайн", "Ресурс", "Стройком", "Логистик",
-    "Интегра", "Орбита",
+    "Альфа",
+    "Вектор",
+    "Гранит",
+    "Север",
+    "Меридиан",
+    "Прогресс",
+    "Технолайн",
+    "Ресурс",
+    "Стройком",
+    "Логистик",
+    "Интегра",
+    "Орбита",
 ];
 const SOURCES: [(&str, u32); 6] =
     [("website", 30), ("phone", 20), ("referral", 15), ("ads", 20), ("exhibition", 5), ("social", 10)];
 const DISQUALIFY_REASONS: [&str; 4] = ["Нет бюджета", "Не целевой запрос", "Не дозвонились", "Дубль"];
 const LOSS_REASONS: [&str; 4] = ["Дорого", "Выбрали конкурента", "Пропала потребность", "Не устроили сроки"];
-const DEPARTMENTS: [(&str, i64); 3] =
-    [("Продажи Москва", 1), ("Продажи регионы", 1), ("Корпоративные продажи", 4)];
+const DEPARTMENTS: [(&str, i64); 3] = [("Продажи Москва", 1), ("Продажи регионы", 1), ("Корпоративные продажи", 4)];
 
 /// Female surnames take an "а" in Russian; the first eight first names are female or male alternately.
 fn person_name(rng: &mut StdRng) -> String {
@@ -180,7 +217,13 @@ fn pick_source(rng: &mut StdRng) -> &'static str {
 }
 
 fn phone(rng: &mut StdRng) -> String {
-    format!("+7 9{:02} {:03}-{:02}-{:02}", rng.gen_range(0..100), rng.gen_range(0..1000), rng.gen_range(0..100), rng.gen_range(0..100))
+    format!(
+        "+7 9{:02} {:03}-{:02}-{:02}",
+        rng.gen_range(0..100),
+        rng.gen_range(0..1000),
+        rng.gen_range(0..100),
+        rng.gen_range(0..100)
+    )
 }
 
 /// Monday is 0. 1970-01-01 was a Thursday.
@@ -408,7 +451,11 @@ pub fn generate(seed: u64, now_ms: i64, password_hash: String) -> DemoData {
                         &mut ids,
                         &deal_stages,
                         DealSeed {
-                            title: format!("{} — {}", clients.iter().find(|c| c.id == client_id).map_or("", |c| &c.name), source),
+                            title: format!(
+                                "{} — {}",
+                                clients.iter().find(|c| c.id == client_id).map_or("", |c| &c.name),
+                                source
+                            ),
                             amount: base,
                             client_id,
                             lead_id: Some(lead_id),
@@ -450,19 +497,7 @@ pub fn generate(seed: u64, now_ms: i64, password_hash: String) -> DemoData {
         a.id = i as i64 + 1;
     }
 
-    DemoData {
-        org,
-        departments,
-        users,
-        password_hash,
-        pipelines,
-        stages,
-        clients,
-        leads,
-        deals,
-        events,
-        activities,
-    }
+    DemoData { org, departments, users, password_hash, pipelines, stages, clients, leads, deals, events, activities }
 }
 
 struct DealSeed {

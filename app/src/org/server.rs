@@ -22,10 +22,7 @@ mod ssr {
 
     /// The department must exist in the caller's organisation.
     pub async fn existing_department(ctx: &Ctx, org: OrgId, id: DeptId) -> Result<Department, AppError> {
-        ctx.storage()
-            .department(org, id)
-            .await?
-            .ok_or_else(|| AppError::invalid("department", Problem::Unknown))
+        ctx.storage().department(org, id).await?.ok_or_else(|| AppError::invalid("department", Problem::Unknown))
     }
 
     /// The person must exist in the caller's organisation.

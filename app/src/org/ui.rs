@@ -191,10 +191,8 @@ fn AddPerson(depts: Vec<Department>, changed: RwSignal<u32>) -> impl IntoView {
             department_id: department.get().parse().ok(),
         });
     };
-    let dept_options = depts
-        .into_iter()
-        .map(|d| view! { <option value=d.id.to_string()>{d.name}</option> })
-        .collect_view();
+    let dept_options =
+        depts.into_iter().map(|d| view! { <option value=d.id.to_string()>{d.name}</option> }).collect_view();
     view! {
         <section class="card">
             <h2>{move || t().add_person}</h2>

@@ -22,6 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -147,7 +148,8 @@ fn Frame() -> impl IntoView {
 fn Layout() -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
-    let can_team = move || ui.scope(Module::Settings, Action::View) != Scope::None;
+    // With "own" scope the team page would show only oneself, so it is not offered.
+    let can_team = move || ui.scope(Module::Settings, Action::View) >= Scope::Department;
     let can_rights = move || ui.scope(Module::Settings, Action::View) == Scope::All;
     let links = move || {
         let t = t();

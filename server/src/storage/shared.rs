@@ -31,15 +31,12 @@ fn unique_or_other(e: sqlx::Error, field: &'static str) -> StorageError {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 fn parse_col<T: std::str::FromStr>(row: &DbRow, col: &str) -> StorageResult<T> {
     let raw: String = row.try_get(col).map_err(other)?;
-    raw.parse()
-        .map_err(|_| StorageError::Other(format!("unexpected value {raw:?} in column {col}").into()))
+    raw.parse().map_err(|_| StorageError::Other(format!("unexpected value {raw:?} in column {col}").into()))
 }
 
 const USER_COLUMNS: &str = "id, org_id, email, name, role, department_id, locale, theme, active";
@@ -110,14 +107,15 @@ impl Storage for Store {
 
     async fn create_org(&self, name: &str, time_zone: &str) -> StorageResult<OrgId> {
         let mut tx = self.begin_write().await?;
-        let id: OrgId =
-            sqlx::query_scalar("INSERT INTO organizations (name, time_zone, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(name)
-                .bind(time_zone)
-                .bind(now_ms())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(other)?;
+        let id: OrgId = sqlx::query_scalar(
+            "INSERT INTO organizations (name, time_zone, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(name)
+        .bind(time_zone)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(other)?;
         insert_default_permissions(&mut tx, id).await?;
         tx.commit().await.map_err(other)?;
         Ok(id)
@@ -354,12 +352,14 @@ impl Storage for Store {
     }
 
     async fn login_failures(&self, key: &str, since_ms: i64) -> StorageResult<(i64, Option<i64>)> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(failed_at) AS oldest FROM login_failures WHERE key = $1 AND failed_at >= $2")
-            .bind(key)
-            .bind(since_ms)
-            .fetch_one(&self.read)
-            .await
-            .map_err(other)?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(failed_at) AS oldest FROM login_failures WHERE key = $1 AND failed_at >= $2",
+        )
+        .bind(key)
+        .bind(since_ms)
+        .fetch_one(&self.read)
+        .await
+        .map_err(other)?;
         Ok((row.try_get("n").map_err(other)?, row.try_get("oldest").map_err(other)?))
     }
 
@@ -384,11 +384,7 @@ impl Storage for Store {
 
     async fn clear_login_failures(&self, key: &str) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM login_failures WHERE key = $1")
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
+        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&mut *tx).await.map_err(other)?;
         tx.commit().await.map_err(other)
     }
 
