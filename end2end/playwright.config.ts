@@ -15,6 +15,7 @@ const chromium = {
 
 export default defineConfig({
   testDir: './tests',
+  outputDir: './test-results',
   timeout: 60_000,
   expect: { timeout: 10_000 },
   workers: 1,
