@@ -236,6 +236,9 @@ fn working_time(rng: &mut StdRng, day_index: i64) -> i64 {
     day_index * DAY + 9 * HOUR - MSK_OFFSET + rng.gen_range(0..9 * HOUR)
 }
 
+/// Name, kind, win probability %, required, days before a card is stale.
+type StageSpec = (&'static str, StageKind, i32, bool, i32);
+
 struct Ids {
     next: [i64; 5],
 }
@@ -302,7 +305,7 @@ pub fn generate(seed: u64, now_ms: i64, password_hash: String) -> DemoData {
         DemoPipeline { id: 1, name: "Новые продажи".into(), position: 0 },
         DemoPipeline { id: 2, name: "Повторные продажи".into(), position: 1 },
     ];
-    let stage_specs: [(i64, &[(&str, StageKind, i32, bool, i32)]); 2] = [
+    let stage_specs: [(i64, &[StageSpec]); 2] = [
         (
             1,
             &[
