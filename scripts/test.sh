@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit and integration tests on SQLite
 # and PostgreSQL, then the browser tests in Debian's chromium against a
-# freshly built app with demo data.
+# freshly built app with demo data. Ends with one "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser --postgres
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 
 printf '\n== format and lints\n'
 cargo fmt --all -- --check
@@ -14,8 +16,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 printf '\n== unit and integration tests (SQLite and PostgreSQL)\n'
-cargo test --workspace
+cargo test --workspace 2>&1 | tee "$logs/cargo.txt"
 
-printf '\n== browser tests\n'
+printf '\n== browser tests (desktop and phone)\n'
+# cargo-leptos builds both sides with the same flags (in dev: --cfg erase_components),
+# which hydration needs; a server from the plain test build would not match.
 cargo leptos build
-end2end/run.sh
+end2end/run.sh 2>&1 | tee "$logs/browser.txt"
+
+# One closing line over both runners (pipefail above stops on any failure first).
+awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^ *[0-9]+ passed/ { p += $1 }
+     END { printf "\n%d passed, %d failed\n", p, f }' "$logs/cargo.txt" "$logs/browser.txt"

@@ -14,6 +14,9 @@
 // Leptos view types nest deeply; the rights table needs more than the default 128.
 #![recursion_limit = "256"]
 
+#[macro_use]
+mod names;
+
 pub mod access;
 pub mod auth;
 #[cfg(feature = "ssr")]

@@ -3,10 +3,6 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // cargo-leptos bakes the bundle name in; a plain `cargo build` does not.
-    if option_env!("LEPTOS_OUTPUT_NAME").is_none() && std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
-        std::env::set_var("LEPTOS_OUTPUT_NAME", "voronka");
-    }
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);

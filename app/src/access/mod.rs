@@ -12,112 +12,35 @@ pub use matrix::PermissionMatrix;
 pub mod server;
 pub mod ui;
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIter, EnumString, IntoStaticStr};
-
 use crate::org::{DeptId, UserId};
 
-/// The four kinds of people in a sales department, from PRODUCT.md.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    EnumString,
-    IntoStaticStr,
-    EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Head,
-    Manager,
-    Viewer,
-}
+named_enum!(
+    /// The four kinds of people in a sales department, from PRODUCT.md.
+    Role { Admin, Head, Manager, Viewer }
+);
 
-/// Areas of the product that rights are granted for.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    EnumString,
-    IntoStaticStr,
-    EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Module {
-    Deals,
-    Leads,
-    Analytics,
-    Goals,
-    Bonuses,
-    /// Users, departments and rights themselves.
-    Settings,
-}
+named_enum!(
+    /// Areas of the product that rights are granted for.
+    Module {
+        Deals,
+        Leads,
+        Analytics,
+        Goals,
+        Bonuses,
+        /// Users, departments and rights themselves.
+        Settings,
+    }
+);
 
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    EnumString,
-    IntoStaticStr,
-    EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Action {
-    View,
-    Create,
-    Edit,
-    Delete,
-}
+named_enum!(
+    /// What is done to a record.
+    Action { View, Create, Edit, Delete }
+);
 
-/// How far a right reaches. Ordered: each scope includes the ones before it.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    EnumString,
-    IntoStaticStr,
-    EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Scope {
-    None,
-    Own,
-    Department,
-    All,
-}
+named_enum!(
+    /// How far a right reaches. Ordered: each scope includes the ones before it.
+    Scope { None, Own, Department, All }
+);
 
 /// Who a record belongs to, as far as rights are concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,22 +3,17 @@
 //! Every string lives in one [`Texts`] value per language, so a missing
 //! translation is a compile error rather than a blank on screen.
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumIter, EnumString, IntoStaticStr};
-
 use crate::access::{Action, Module, Role, Scope};
 
-/// The language of the interface. Russian is the default: the users work in it.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Locale {
-    #[default]
-    Ru,
-    En,
-}
+named_enum!(
+    /// The language of the interface. Russian is the default: the users work in it.
+    #[derive(Default)]
+    Locale {
+        #[default]
+        Ru,
+        En,
+    }
+);
 
 impl Locale {
     pub fn texts(self) -> &'static Texts {
@@ -29,17 +24,15 @@ impl Locale {
     }
 }
 
-/// Light or dark colours, chosen per user.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Theme {
-    #[default]
-    Light,
-    Dark,
-}
+named_enum!(
+    /// Light or dark colours, chosen per user.
+    #[derive(Default)]
+    Theme {
+        #[default]
+        Light,
+        Dark,
+    }
+);
 
 /// All words of the interface in one language.
 pub struct Texts {

@@ -113,7 +113,9 @@ pub fn SessionGate(children: ChildrenFn) -> impl IntoView {
     let ui = use_ui();
     let children = StoredValue::new(children);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
+        // A transition, not a suspense: saving a preference reloads the session
+        // and the page should stay as it is meanwhile, not blink.
+        <Transition fallback=|| view! { <p class="loading">"…"</p> }>
             {move || Suspend::new(async move {
                 let _ = ui.me.await;
                 view! {
@@ -123,7 +125,7 @@ pub fn SessionGate(children: ChildrenFn) -> impl IntoView {
                     </div>
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -193,35 +195,48 @@ fn Layout() -> impl IntoView {
     }
 }
 
-/// RU | EN buttons; saves the choice for a signed-in user.
+/// A row of buttons of which exactly one is pressed, such as RU | EN.
+#[component]
+pub fn Choice<T: Copy + PartialEq + Send + Sync + 'static>(
+    label: &'static str,
+    options: Vec<(T, Signal<&'static str>)>,
+    current: Signal<T>,
+    pick: Callback<T>,
+) -> impl IntoView {
+    let buttons = options
+        .into_iter()
+        .map(|(value, text)| {
+            view! {
+                <button
+                    type="button"
+                    aria-pressed=move || (current.get() == value).to_string()
+                    on:click=move |_| pick.run(value)
+                >
+                    {text}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="choice" role="group" aria-label=label>
+            {buttons}
+        </div>
+    }
+}
+
+/// RU | EN; saves the choice for a signed-in user.
 #[component]
 pub fn LanguageSwitch() -> impl IntoView {
     let ui = use_ui();
-    let choose = move |locale: Locale| {
+    let pick = Callback::new(move |locale: Locale| {
         if let Some(u) = ui.user() {
             ui.save_preferences(locale, u.user.theme);
         } else {
             ui.guest_locale.set(locale);
         }
-    };
-    view! {
-        <div class="lang" role="group" aria-label="Language / Язык">
-            <button
-                type="button"
-                aria-pressed=move || (ui.locale() == Locale::Ru).to_string()
-                on:click=move |_| choose(Locale::Ru)
-            >
-                "RU"
-            </button>
-            <button
-                type="button"
-                aria-pressed=move || (ui.locale() == Locale::En).to_string()
-                on:click=move |_| choose(Locale::En)
-            >
-                "EN"
-            </button>
-        </div>
-    }
+    });
+    let options = vec![(Locale::Ru, Signal::stored("RU")), (Locale::En, Signal::stored("EN"))];
+    view! { <Choice label="Language / Язык" options current=Signal::derive(move || ui.locale()) pick /> }
 }
 
 #[component]
@@ -246,7 +261,11 @@ fn LogoutButton() -> impl IntoView {
 fn ProfilePage() -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
-    let set_theme = move |theme: Theme| ui.save_preferences(ui.locale(), theme);
+    let pick_theme = Callback::new(move |theme: Theme| ui.save_preferences(ui.locale(), theme));
+    let themes = vec![
+        (Theme::Light, Signal::derive(move || t().theme_light)),
+        (Theme::Dark, Signal::derive(move || t().theme_dark)),
+    ];
     view! {
         <h1>{move || t().profile_title}</h1>
         <section class="card">
@@ -255,22 +274,7 @@ fn ProfilePage() -> impl IntoView {
         </section>
         <section class="card">
             <h2>{move || t().theme}</h2>
-            <div class="lang" role="group">
-                <button
-                    type="button"
-                    aria-pressed=move || (ui.theme() == Theme::Light).to_string()
-                    on:click=move |_| set_theme(Theme::Light)
-                >
-                    {move || t().theme_light}
-                </button>
-                <button
-                    type="button"
-                    aria-pressed=move || (ui.theme() == Theme::Dark).to_string()
-                    on:click=move |_| set_theme(Theme::Dark)
-                >
-                    {move || t().theme_dark}
-                </button>
-            </div>
+            <Choice label="Theme / Тема" options=themes current=Signal::derive(move || ui.theme()) pick=pick_theme />
         </section>
     }
 }
