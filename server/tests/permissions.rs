@@ -111,7 +111,7 @@ async fn check_role(server: &TestServer, org: &Org, email: &str, role: Role, sco
     let create = scope(Module::Settings, Action::Create);
     for dept in [org.dept_a, org.dept_b] {
         let target = classify(my_id, my_dept, None, Some(dept));
-        let mail = format!("{}.{}.{}@new.ru", role.as_ref_str(), dept, rand::random::<u32>());
+        let mail = format!("{}.{}.{}@new.ru", role.as_str(), dept, rand::random::<u32>());
         let r: Result<Value, _> = c
             .call_json(
                 "people/create",
@@ -194,15 +194,6 @@ async fn check_role(server: &TestServer, org: &Org, email: &str, role: Role, sco
     // Anyone signed in may set their own preferences and sign out.
     let _: () = c.call("preferences", &[("locale", "ru"), ("theme", "light")]).await.unwrap();
     let _: () = c.call("logout", &[]).await.unwrap();
-}
-
-trait RoleName {
-    fn as_ref_str(&self) -> &'static str;
-}
-impl RoleName for Role {
-    fn as_ref_str(&self) -> &'static str {
-        (*self).into()
-    }
 }
 
 async fn check_everyone(server: &TestServer, org: &Org, rights: &[(Role, Module, Action, Scope)]) {
