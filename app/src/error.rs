@@ -28,6 +28,11 @@ pub enum Problem {
     Taken,
     /// The record is still referenced and cannot be removed.
     InUse,
+    Negative,
+    TooLarge,
+    NotANumber,
+    /// The move jumps over required stages and the pipeline forbids that.
+    SkipsRequired,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -78,6 +83,10 @@ impl AppError {
                     Problem::Unknown => t.err_unknown_value.into(),
                     Problem::Taken => t.err_taken.into(),
                     Problem::InUse => t.err_in_use.into(),
+                    Problem::Negative => t.err_negative.into(),
+                    Problem::TooLarge => t.err_too_large.into(),
+                    Problem::NotANumber => t.err_not_a_number.into(),
+                    Problem::SkipsRequired => t.err_skips_required.into(),
                 };
                 format!("{}: {what}", t.field_name(field))
             }

@@ -9,6 +9,10 @@ use crate::demo::DemoData;
 use crate::error::{AppError, Problem};
 use crate::i18n::{Locale, Theme};
 use crate::org::{Department, DeptId, NewUser, OrgId, User, UserId};
+use crate::pipeline::{
+    Activity, ActivityKind, Board, BoardFilter, ClientId, DealId, DealPage, Lead, LeadFilter, LeadId, LeadPage,
+    LeadStatus, Money, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, StageId, Violation,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -20,6 +24,12 @@ pub enum StorageError {
     /// The record is still referenced (named by the field) and cannot go.
     #[error("{0} still in use")]
     InUse(&'static str),
+    /// An input the database checked against its records, such as a stage of another pipeline.
+    #[error("invalid {0}: {1:?}")]
+    Invalid(&'static str, Problem),
+    /// The record changed since the caller read it (its version moved on).
+    #[error("changed concurrently")]
+    Conflict,
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -32,6 +42,8 @@ impl From<StorageError> for AppError {
             StorageError::NotFound => AppError::NotFound,
             StorageError::Duplicate(field) => AppError::invalid(field, Problem::Taken),
             StorageError::InUse(field) => AppError::invalid(field, Problem::InUse),
+            StorageError::Invalid(field, problem) => AppError::invalid(field, problem),
+            StorageError::Conflict => AppError::Conflict,
             StorageError::Other(e) => {
                 tracing::error!(error = %e, "storage failure");
                 AppError::Internal
@@ -54,6 +66,71 @@ pub struct UserUpdate {
     pub role: Option<Role>,
     pub department_id: Option<Option<DeptId>>,
     pub active: Option<bool>,
+}
+
+/// The facts about a deal that rights and moves depend on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealHead {
+    pub id: DealId,
+    pub pipeline_id: PipelineId,
+    pub stage_id: StageId,
+    pub version: i64,
+    pub responsible_id: UserId,
+    /// The responsible manager's department: deals belong where their manager works.
+    pub department_id: Option<DeptId>,
+    pub amount: Money,
+}
+
+/// How a move ended when it did not fail outright.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MoveOutcome {
+    Moved(Moved),
+    /// Refused: the pipeline blocks skipping these required stages. The attempt is recorded.
+    Blocked(Vec<StageId>),
+}
+
+/// A checked new deal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDeal {
+    pub pipeline_id: PipelineId,
+    pub title: String,
+    pub amount: Money,
+    /// Found by name among the organisation's clients, or created.
+    pub client_name: Option<String>,
+    pub source: String,
+    pub responsible_id: UserId,
+    pub lead_id: Option<LeadId>,
+}
+
+/// A checked activity, attached to a deal or a lead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewActivity {
+    pub kind: ActivityKind,
+    pub user_id: UserId,
+    pub deal_id: Option<DealId>,
+    pub lead_id: Option<LeadId>,
+    pub client_id: Option<ClientId>,
+    pub duration_s: Option<i32>,
+    pub note: String,
+}
+
+/// A checked lead status change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadChange {
+    pub status: LeadStatus,
+    /// Required to disqualify.
+    pub reason: Option<String>,
+    /// Where a qualified lead's deal opens.
+    pub pipeline: Option<PipelineId>,
+}
+
+/// The facts about a lead that rights depend on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadHead {
+    pub id: LeadId,
+    pub status: LeadStatus,
+    pub responsible_id: Option<UserId>,
+    pub department_id: Option<DeptId>,
 }
 
 #[async_trait]
@@ -106,4 +183,62 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Replaces all business data with a generated data set.
     async fn import_demo(&self, data: &DemoData) -> StorageResult<()>;
+    /// Adds a generated data set (ids continuing the existing ones) without clearing anything.
+    async fn append_generated(&self, data: &DemoData) -> StorageResult<()>;
+
+    /// Every pipeline of the organisation with its stages in order, archived ones included.
+    async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>>;
+    /// Saves a checked [`StageForm`]; `id: None` adds the stage at `position`.
+    async fn save_stage(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage>;
+    async fn save_pipeline(
+        &self,
+        org: OrgId,
+        id: Option<PipelineId>,
+        name: &str,
+        block_skips: bool,
+    ) -> StorageResult<Pipeline>;
+
+    /// One pipeline's columns: counts and totals of every visible deal, and the newest cards.
+    async fn board(
+        &self,
+        org: OrgId,
+        filter: &BoardFilter,
+        visibility: Visibility,
+        now_ms: i64,
+    ) -> StorageResult<Board>;
+    async fn deal_head(&self, org: OrgId, id: DealId) -> StorageResult<Option<DealHead>>;
+    /// Moves a deal if it is still at `request.version`; a stale version is
+    /// [`StorageError::Conflict`], a repeated key returns the first answer.
+    async fn move_deal(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        request: &MoveRequest,
+        now_ms: i64,
+    ) -> StorageResult<MoveOutcome>;
+    async fn deal_page(&self, org: OrgId, id: DealId, now_ms: i64) -> StorageResult<Option<DealPage>>;
+    async fn create_deal(&self, org: OrgId, actor: UserId, deal: &NewDeal, now_ms: i64) -> StorageResult<DealHead>;
+    async fn add_activity(&self, org: OrgId, activity: &NewActivity, now_ms: i64) -> StorageResult<Activity>;
+    /// Skipped required stages, newest first.
+    async fn violations(&self, org: OrgId, visibility: Visibility, limit: i64) -> StorageResult<Vec<Violation>>;
+
+    async fn leads(&self, org: OrgId, filter: &LeadFilter, visibility: Visibility) -> StorageResult<LeadPage>;
+    async fn lead_head(&self, org: OrgId, id: LeadId) -> StorageResult<Option<LeadHead>>;
+    async fn create_lead(
+        &self,
+        org: OrgId,
+        lead: &NewLeadForm,
+        responsible: UserId,
+        now_ms: i64,
+    ) -> StorageResult<Lead>;
+    /// Changes a lead's status, recording the first response; qualifying
+    /// turns it into a client and a deal in the first stage of `pipeline`.
+    async fn set_lead_status(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        id: LeadId,
+        change: &LeadChange,
+        now_ms: i64,
+    ) -> StorageResult<Lead>;
 }

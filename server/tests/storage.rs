@@ -141,3 +141,19 @@ async fn demo_import_is_complete_and_repeatable() {
         db.drop_db().await;
     }
 }
+
+/// A request cancelled in the middle of `BEGIN` must not leave the single
+/// SQLite writer inside a transaction that makes every later write fail.
+#[tokio::test]
+async fn an_abandoned_sqlite_transaction_does_not_block_later_writes() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let database = db.open().await;
+    let store = database.sqlite.clone().expect("sqlite store");
+    {
+        let mut conn = store.writer().acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.unwrap();
+        // Dropped without COMMIT or ROLLBACK, as a cancelled future would leave it.
+    }
+    let org = database.storage.create_org("После отмены", "Europe/Moscow").await.expect("the writer recovers");
+    assert_eq!(database.storage.default_org().await.unwrap(), Some(org));
+}

@@ -40,6 +40,7 @@ impl Store {
             "deals",
             "deal_events",
             "activities",
+            "stage_violations",
         ] {
             sqlx::query(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
@@ -53,3 +54,4 @@ impl Store {
 }
 
 include!("shared.rs");
+include!("pipeline.rs");

@@ -7,6 +7,7 @@
 
 use app::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
 use app::demo::DemoData;
+use app::error::Problem;
 use app::i18n::{Locale, Theme};
 use app::org::{Department, DeptId, NewUser, OrgId, User, UserId};
 use app::storage::{Credentials, Storage, StorageError, StorageResult, UserUpdate};
@@ -391,6 +392,8 @@ impl Storage for Store {
     async fn import_demo(&self, data: &DemoData) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
         for table in [
+            "move_keys",
+            "stage_violations",
             "activities",
             "deal_events",
             "deals",
@@ -417,68 +420,169 @@ impl Storage for Store {
             .await
             .map_err(other)?;
         insert_default_permissions(&mut tx, org).await?;
+        insert_generated(&mut tx, data).await?;
+        Store::after_import(&mut tx).await?;
+        tx.commit().await.map_err(other)
+    }
 
-        macro_rules! insert_all {
-            ($table:literal, $cols:literal, $items:expr, |$b:ident, $x:ident| $push:block) => {
-                for chunk in $items.chunks(IMPORT_CHUNK) {
-                    let mut q = QueryBuilder::<Db>::new(concat!("INSERT INTO ", $table, " (", $cols, ") "));
-                    q.push_values(chunk, |mut $b, $x| $push);
-                    q.build().execute(&mut *tx).await.map_err(other)?;
-                }
-            };
+    async fn append_generated(&self, data: &DemoData) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        insert_generated(&mut tx, data).await?;
+        Store::after_import(&mut tx).await?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>> {
+        self.pipelines_impl(org).await
+    }
+
+    async fn save_stage(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage> {
+        self.save_stage_impl(org, edit).await
+    }
+
+    async fn save_pipeline(
+        &self,
+        org: OrgId,
+        id: Option<PipelineId>,
+        name: &str,
+        block_skips: bool,
+    ) -> StorageResult<Pipeline> {
+        self.save_pipeline_impl(org, id, name, block_skips).await
+    }
+
+    async fn board(
+        &self,
+        org: OrgId,
+        filter: &BoardFilter,
+        visibility: Visibility,
+        now_ms: i64,
+    ) -> StorageResult<Board> {
+        self.board_impl(org, filter, visibility, now_ms).await
+    }
+
+    async fn deal_head(&self, org: OrgId, id: DealId) -> StorageResult<Option<DealHead>> {
+        Self::deal_head_on(&self.read, org, id).await
+    }
+
+    async fn move_deal(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        request: &MoveRequest,
+        now_ms: i64,
+    ) -> StorageResult<MoveOutcome> {
+        self.move_deal_impl(org, actor, request, now_ms).await
+    }
+
+    async fn deal_page(&self, org: OrgId, id: DealId, now_ms: i64) -> StorageResult<Option<DealPage>> {
+        self.deal_page_impl(org, id, now_ms).await
+    }
+
+    async fn create_deal(&self, org: OrgId, actor: UserId, deal: &NewDeal, now_ms: i64) -> StorageResult<DealHead> {
+        self.create_deal_impl(org, actor, deal, now_ms).await
+    }
+
+    async fn add_activity(&self, org: OrgId, activity: &NewActivity, now_ms: i64) -> StorageResult<Activity> {
+        self.add_activity_impl(org, activity, now_ms).await
+    }
+
+    async fn violations(&self, org: OrgId, visibility: Visibility, limit: i64) -> StorageResult<Vec<Violation>> {
+        self.violations_impl(org, visibility, limit).await
+    }
+
+    async fn leads(&self, org: OrgId, filter: &LeadFilter, visibility: Visibility) -> StorageResult<LeadPage> {
+        self.leads_impl(org, filter, visibility).await
+    }
+
+    async fn lead_head(&self, org: OrgId, id: LeadId) -> StorageResult<Option<LeadHead>> {
+        self.lead_head_impl(org, id).await
+    }
+
+    async fn create_lead(
+        &self,
+        org: OrgId,
+        lead: &NewLeadForm,
+        responsible: UserId,
+        now_ms: i64,
+    ) -> StorageResult<Lead> {
+        self.create_lead_impl(org, lead, responsible, now_ms).await
+    }
+
+    async fn set_lead_status(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        id: LeadId,
+        change: &LeadChange,
+        now_ms: i64,
+    ) -> StorageResult<Lead> {
+        self.set_lead_status_impl(org, actor, id, change, now_ms).await
+    }
+}
+
+/// Writes a generated data set with its own ids; the organisation row must exist.
+async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoData) -> StorageResult<()> {
+    let now = now_ms();
+    let org = data.org.id;
+    let client_names: std::collections::HashMap<i64, &str> =
+        data.clients.iter().map(|c| (c.id, c.name.as_str())).collect();
+
+    macro_rules! insert_all {
+        ($table:literal, $cols:literal, $items:expr, |$b:ident, $x:ident| $push:block) => {
+            for chunk in $items.chunks(IMPORT_CHUNK) {
+                let mut q = QueryBuilder::<Db>::new(concat!("INSERT INTO ", $table, " (", $cols, ") "));
+                q.push_values(chunk, |mut $b, $x| $push);
+                q.build().execute(&mut **tx).await.map_err(other)?;
+            }
+        };
+    }
+    insert_all!("departments", "id, org_id, name, head_id, created_at", data.departments, |b, d| {
+        b.push_bind(d.id).push_bind(org).push_bind(&d.name).push_bind(d.head_id).push_bind(now);
+    });
+    insert_all!(
+        "users",
+        "id, org_id, email, name, password_hash, role, department_id, created_at",
+        data.users,
+        |b, u| {
+            b.push_bind(u.id)
+                .push_bind(org)
+                .push_bind(&u.email)
+                .push_bind(&u.name)
+                .push_bind(&data.password_hash)
+                .push_bind(<&str>::from(u.role))
+                .push_bind(u.department_id)
+                .push_bind(now);
         }
-        insert_all!("departments", "id, org_id, name, head_id, created_at", data.departments, |b, d| {
-            b.push_bind(d.id).push_bind(org).push_bind(&d.name).push_bind(d.head_id).push_bind(now);
-        });
-        insert_all!(
-            "users",
-            "id, org_id, email, name, password_hash, role, department_id, created_at",
-            data.users,
-            |b, u| {
-                b.push_bind(u.id)
-                    .push_bind(org)
-                    .push_bind(&u.email)
-                    .push_bind(&u.name)
-                    .push_bind(&data.password_hash)
-                    .push_bind(<&str>::from(u.role))
-                    .push_bind(u.department_id)
-                    .push_bind(now);
-            }
-        );
-        insert_all!("pipelines", "id, org_id, name, position", data.pipelines, |b, p| {
-            b.push_bind(p.id).push_bind(org).push_bind(&p.name).push_bind(p.position);
-        });
-        insert_all!(
-            "stages",
-            "id, pipeline_id, name, position, kind, probability, required, stale_days",
-            data.stages,
-            |b, s| {
-                b.push_bind(s.id)
-                    .push_bind(s.pipeline_id)
-                    .push_bind(&s.name)
-                    .push_bind(s.position)
-                    .push_bind(s.kind.as_str())
-                    .push_bind(s.probability)
-                    .push_bind(s.required)
-                    .push_bind(s.stale_days);
-            }
-        );
-        insert_all!(
-            "clients",
-            "id, org_id, name, kind, phone, email, responsible_id, created_at",
-            data.clients,
-            |b, c| {
-                b.push_bind(c.id)
-                    .push_bind(org)
-                    .push_bind(&c.name)
-                    .push_bind(c.kind.as_str())
-                    .push_bind(&c.phone)
-                    .push_bind(&c.email)
-                    .push_bind(c.responsible_id)
-                    .push_bind(c.created_at);
-            }
-        );
-        insert_all!(
+    );
+    insert_all!("pipelines", "id, org_id, name, position", data.pipelines, |b, p| {
+        b.push_bind(p.id).push_bind(org).push_bind(&p.name).push_bind(p.position);
+    });
+    insert_all!(
+        "stages",
+        "id, pipeline_id, name, position, kind, probability, required, stale_days",
+        data.stages,
+        |b, s| {
+            b.push_bind(s.id)
+                .push_bind(s.pipeline_id)
+                .push_bind(&s.name)
+                .push_bind(s.position)
+                .push_bind(s.kind.as_str())
+                .push_bind(s.probability)
+                .push_bind(s.required)
+                .push_bind(s.stale_days);
+        }
+    );
+    insert_all!("clients", "id, org_id, name, kind, phone, email, responsible_id, created_at", data.clients, |b, c| {
+        b.push_bind(c.id)
+            .push_bind(org)
+            .push_bind(&c.name)
+            .push_bind(c.kind.as_str())
+            .push_bind(&c.phone)
+            .push_bind(&c.email)
+            .push_bind(c.responsible_id)
+            .push_bind(c.created_at);
+    });
+    insert_all!(
             "leads",
             "id, org_id, title, source, contact_name, phone, status, disqualify_reason, responsible_id, client_id, created_at, first_response_at",
             data.leads,
@@ -497,9 +601,9 @@ impl Storage for Store {
                     .push_bind(l.first_response_at);
             }
         );
-        insert_all!(
+    insert_all!(
             "deals",
-            "id, org_id, pipeline_id, stage_id, title, amount, client_id, lead_id, source, responsible_id, created_at, stage_entered_at, closed_at, loss_reason, version",
+            "id, org_id, pipeline_id, stage_id, title, amount, client_id, lead_id, source, responsible_id, created_at, stage_entered_at, closed_at, loss_reason, version, search",
             data.deals,
             |b, d| {
                 b.push_bind(d.id)
@@ -516,46 +620,60 @@ impl Storage for Store {
                     .push_bind(d.stage_entered_at)
                     .push_bind(d.closed_at)
                     .push_bind(d.loss_reason)
-                    .push_bind(d.version);
+                    .push_bind(d.version)
+                    .push_bind(deal_search_text(&d.title, client_names.get(&d.client_id).copied()));
             }
         );
-        insert_all!(
-            "deal_events",
-            "id, org_id, deal_id, actor_id, at, kind, from_stage_id, to_stage_id, amount, skipped_required",
-            data.events,
-            |b, e| {
-                b.push_bind(e.id)
-                    .push_bind(org)
-                    .push_bind(e.deal_id)
-                    .push_bind(e.actor_id)
-                    .push_bind(e.at)
-                    .push_bind(if e.from_stage_id.is_some() { "stage" } else { "created" })
-                    .push_bind(e.from_stage_id)
-                    .push_bind(e.to_stage_id)
-                    .push_bind(e.amount)
-                    .push_bind(e.skipped_required);
-            }
-        );
-        insert_all!(
-            "activities",
-            "id, org_id, kind, user_id, deal_id, lead_id, client_id, at, duration_s, note",
-            data.activities,
-            |b, a| {
-                b.push_bind(a.id)
-                    .push_bind(org)
-                    .push_bind(a.kind.as_str())
-                    .push_bind(a.user_id)
-                    .push_bind(a.deal_id)
-                    .push_bind(a.lead_id)
-                    .push_bind(a.client_id)
-                    .push_bind(a.at)
-                    .push_bind(a.duration_s)
-                    .push_bind(&a.note);
-            }
-        );
-        Store::after_import(&mut tx).await?;
-        tx.commit().await.map_err(other)
-    }
+    insert_all!(
+        "deal_events",
+        "id, org_id, deal_id, actor_id, at, kind, from_stage_id, to_stage_id, amount, skipped_required",
+        data.events,
+        |b, e| {
+            b.push_bind(e.id)
+                .push_bind(org)
+                .push_bind(e.deal_id)
+                .push_bind(e.actor_id)
+                .push_bind(e.at)
+                .push_bind(if e.from_stage_id.is_some() { "stage" } else { "created" })
+                .push_bind(e.from_stage_id)
+                .push_bind(e.to_stage_id)
+                .push_bind(e.amount)
+                .push_bind(e.skipped_required);
+        }
+    );
+    insert_all!(
+        "activities",
+        "id, org_id, kind, user_id, deal_id, lead_id, client_id, at, duration_s, note",
+        data.activities,
+        |b, a| {
+            b.push_bind(a.id)
+                .push_bind(org)
+                .push_bind(a.kind.as_str())
+                .push_bind(a.user_id)
+                .push_bind(a.deal_id)
+                .push_bind(a.lead_id)
+                .push_bind(a.client_id)
+                .push_bind(a.at)
+                .push_bind(a.duration_s)
+                .push_bind(&a.note);
+        }
+    );
+    let skips: Vec<&app::demo::DemoDealEvent> = data.events.iter().filter(|e| e.skipped_required).collect();
+    insert_all!(
+        "stage_violations",
+        "org_id, deal_id, actor_id, at, from_stage_id, to_stage_id, blocked",
+        skips,
+        |b, e| {
+            b.push_bind(org)
+                .push_bind(e.deal_id)
+                .push_bind(e.actor_id)
+                .push_bind(e.at)
+                .push_bind(e.from_stage_id)
+                .push_bind(e.to_stage_id)
+                .push_bind(false);
+        }
+    );
+    Ok(())
 }
 
 async fn insert_default_permissions(tx: &mut sqlx::Transaction<'_, Db>, org: OrgId) -> StorageResult<()> {

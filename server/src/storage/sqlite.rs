@@ -24,7 +24,20 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            // A request dropped mid-`BEGIN` (the client went away) can leave the one
+            // writer inside a transaction nobody owns; every later write would fail.
+            // Ending any such leftover on each checkout costs microseconds.
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    // Fails harmlessly ("no transaction is active") in the normal case.
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    Ok(true)
+                })
+            })
+            .connect_with(options.clone())
+            .await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
         let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
         Ok(Store { read, write })
@@ -52,6 +65,7 @@ impl Store {
 }
 
 include!("shared.rs");
+include!("pipeline.rs");
 
 /// Runs `PRAGMA integrity_check` on a database file: "ok" when it is sound.
 pub async fn integrity_check(path: &std::path::Path) -> Result<String, sqlx::Error> {

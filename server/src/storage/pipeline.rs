@@ -1,0 +1,937 @@
+// The pipeline half of the storage port: stages, the board, moves, deals,
+// activities, leads. Included after `shared.rs` into both adapters, with the
+// same rule: every statement valid in SQLite and PostgreSQL.
+
+use app::pipeline::{
+    skipped_required, Activity, Board, BoardFilter, Card, Column, DealEvent, DealId, DealPage, Lead, LeadFilter,
+    LeadId, LeadPage, LeadStatus, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, StageId,
+    StageKind, Violation, CARDS_PER_COLUMN, CLOSED_DAYS, DAY_MS, LEADS_PER_PAGE,
+};
+use app::storage::{DealHead, LeadChange, LeadHead, MoveOutcome, NewActivity, NewDeal};
+
+const STAGE_COLUMNS: &str = "id, pipeline_id, name, position, kind, probability, required, stale_days, archived";
+
+fn stage_from_row(row: &DbRow) -> StorageResult<Stage> {
+    Ok(Stage {
+        id: row.try_get("id").map_err(other)?,
+        pipeline_id: row.try_get("pipeline_id").map_err(other)?,
+        name: row.try_get("name").map_err(other)?,
+        position: row.try_get("position").map_err(other)?,
+        kind: parse_col(row, "kind")?,
+        probability: row.try_get("probability").map_err(other)?,
+        required: row.try_get("required").map_err(other)?,
+        stale_days: row.try_get("stale_days").map_err(other)?,
+        archived: row.try_get("archived").map_err(other)?,
+    })
+}
+
+const CARD_SELECT: &str = "SELECT d.id, d.title, d.amount, d.currency, c.name AS client_name, d.responsible_id, \
+     u.name AS manager, d.source, d.stage_id, d.stage_entered_at, d.version \
+     FROM deals d JOIN users u ON u.id = d.responsible_id LEFT JOIN clients c ON c.id = d.client_id";
+
+fn card_from_row(row: &DbRow) -> StorageResult<Card> {
+    Ok(Card {
+        id: row.try_get("id").map_err(other)?,
+        title: row.try_get("title").map_err(other)?,
+        amount: row.try_get("amount").map_err(other)?,
+        currency: row.try_get("currency").map_err(other)?,
+        client: row.try_get("client_name").map_err(other)?,
+        manager_id: row.try_get("responsible_id").map_err(other)?,
+        manager: row.try_get("manager").map_err(other)?,
+        source: row.try_get("source").map_err(other)?,
+        stage_id: row.try_get("stage_id").map_err(other)?,
+        stage_entered_at: row.try_get("stage_entered_at").map_err(other)?,
+        version: row.try_get("version").map_err(other)?,
+    })
+}
+
+/// What deals are searched by: title and client, lower-cased here because
+/// SQLite's LOWER() knows only ASCII.
+fn deal_search_text(title: &str, client: Option<&str>) -> String {
+    format!("{} {}", title, client.unwrap_or_default()).to_lowercase()
+}
+
+/// A LIKE pattern matching `text` anywhere, with its wildcards escaped.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The board's WHERE clause for one column. No organisation condition: the
+/// stage was loaded through the organisation's pipeline, and leaving it out
+/// keeps `deals_stage_totals` a covering index for the sums.
+fn push_board_filter(q: &mut QueryBuilder<'_, Db>, stage: &Stage, f: &BoardFilter, v: Visibility, now_ms: i64) {
+    q.push(" AND d.stage_id = ").push_bind(stage.id);
+    if stage.kind != StageKind::Open {
+        // Deals in an open stage are open; won and lost columns show the last weeks only.
+        q.push(" AND d.closed_at >= ").push_bind(now_ms - CLOSED_DAYS * DAY_MS);
+    }
+    if let Some(m) = f.manager_id {
+        q.push(" AND d.responsible_id = ").push_bind(m);
+    }
+    if let Some(dep) = f.department_id {
+        q.push(" AND u.department_id = ").push_bind(dep);
+    }
+    if let Some(src) = f.source.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND d.source = ").push_bind(src.to_string());
+    }
+    if let Some(days) = f.created_days {
+        q.push(" AND d.created_at >= ").push_bind(now_ms - days * DAY_MS);
+    }
+    if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q.push(" AND d.search LIKE ").push_bind(like_pattern(text)).push(" ESCAPE '\\'");
+    }
+    push_visibility(q, v, "d.responsible_id", "u.department_id");
+}
+
+fn ids_text(ids: &[StageId]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn ids_from_text(text: &str) -> Vec<StageId> {
+    text.split(',').filter_map(|s| s.parse().ok()).collect()
+}
+
+const LEAD_SELECT: &str = "SELECT l.id, l.title, l.source, l.contact_name, l.phone, l.status, l.disqualify_reason, \
+     l.responsible_id, COALESCE(u.name, '') AS responsible, l.created_at, l.first_response_at, \
+     (SELECT MIN(dl.id) FROM deals dl WHERE dl.lead_id = l.id) AS deal_id \
+     FROM leads l LEFT JOIN users u ON u.id = l.responsible_id";
+
+fn lead_from_row(row: &DbRow) -> StorageResult<Lead> {
+    Ok(Lead {
+        id: row.try_get("id").map_err(other)?,
+        title: row.try_get("title").map_err(other)?,
+        source: row.try_get("source").map_err(other)?,
+        contact_name: row.try_get("contact_name").map_err(other)?,
+        phone: row.try_get("phone").map_err(other)?,
+        status: parse_col(row, "status")?,
+        disqualify_reason: row.try_get("disqualify_reason").map_err(other)?,
+        responsible_id: row.try_get("responsible_id").map_err(other)?,
+        responsible: row.try_get("responsible").map_err(other)?,
+        created_at: row.try_get("created_at").map_err(other)?,
+        first_response_at: row.try_get("first_response_at").map_err(other)?,
+        deal_id: row.try_get("deal_id").map_err(other)?,
+    })
+}
+
+type Tx = sqlx::Transaction<'static, Db>;
+
+impl Store {
+    async fn pipelines_impl(&self, org: OrgId) -> StorageResult<Vec<Pipeline>> {
+        let rows = sqlx::query(
+            "SELECT id, name, position, archived, block_skips FROM pipelines WHERE org_id = $1 ORDER BY position, id",
+        )
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(other)?;
+        let stage_rows = sqlx::query(&format!(
+            "SELECT {STAGE_COLUMNS} FROM stages WHERE pipeline_id IN (SELECT id FROM pipelines WHERE org_id = $1) \
+             ORDER BY pipeline_id, position, id"
+        ))
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(other)?;
+        let stages = stage_rows.iter().map(stage_from_row).collect::<StorageResult<Vec<_>>>()?;
+        rows.iter()
+            .map(|r| {
+                let id: PipelineId = r.try_get("id").map_err(other)?;
+                Ok(Pipeline {
+                    id,
+                    name: r.try_get("name").map_err(other)?,
+                    position: r.try_get("position").map_err(other)?,
+                    archived: r.try_get("archived").map_err(other)?,
+                    block_skips: r.try_get("block_skips").map_err(other)?,
+                    stages: stages.iter().filter(|s| s.pipeline_id == id).cloned().collect(),
+                })
+            })
+            .collect()
+    }
+
+    async fn pipeline_stages(tx: &mut Tx, org: OrgId, pipeline: PipelineId) -> StorageResult<(bool, Vec<Stage>)> {
+        let block_skips: Option<bool> =
+            sqlx::query_scalar("SELECT block_skips FROM pipelines WHERE id = $1 AND org_id = $2")
+                .bind(pipeline)
+                .bind(org)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(other)?;
+        let Some(block_skips) = block_skips else {
+            return Err(StorageError::Invalid("pipeline", Problem::Unknown));
+        };
+        let rows =
+            sqlx::query(&format!("SELECT {STAGE_COLUMNS} FROM stages WHERE pipeline_id = $1 ORDER BY position, id"))
+                .bind(pipeline)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(other)?;
+        Ok((block_skips, rows.iter().map(stage_from_row).collect::<StorageResult<Vec<_>>>()?))
+    }
+
+    async fn save_stage_impl(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage> {
+        let mut tx = self.begin_write().await?;
+        let (_, mut stages) = Self::pipeline_stages(&mut tx, org, edit.pipeline_id).await?;
+        let id = match edit.id {
+            Some(id) => {
+                let Some(current) = stages.iter().find(|s| s.id == id) else {
+                    return Err(StorageError::NotFound);
+                };
+                let deals: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deals WHERE stage_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                // Deals in a stage keep what its kind means; an archived stage would hide them.
+                if deals > 0 && current.kind != edit.kind {
+                    return Err(StorageError::Invalid("kind", Problem::InUse));
+                }
+                if deals > 0 && edit.archived && !current.archived {
+                    return Err(StorageError::Invalid("stage", Problem::InUse));
+                }
+                sqlx::query(
+                    "UPDATE stages SET name = $1, kind = $2, probability = $3, required = $4, stale_days = $5, \
+                     archived = $6 WHERE id = $7",
+                )
+                .bind(&edit.name)
+                .bind(edit.kind.as_str())
+                .bind(edit.probability)
+                .bind(edit.required)
+                .bind(edit.stale_days)
+                .bind(edit.archived)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+                id
+            }
+            None => {
+                let id: StageId = sqlx::query_scalar(
+                    "INSERT INTO stages (pipeline_id, name, position, kind, probability, required, stale_days, \
+                     archived) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(edit.pipeline_id)
+                .bind(&edit.name)
+                .bind(i32::MAX)
+                .bind(edit.kind.as_str())
+                .bind(edit.probability)
+                .bind(edit.required)
+                .bind(edit.stale_days)
+                .bind(edit.archived)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+                stages.push(Stage {
+                    id,
+                    pipeline_id: edit.pipeline_id,
+                    name: edit.name.clone(),
+                    position: i32::MAX,
+                    kind: edit.kind,
+                    probability: edit.probability,
+                    required: edit.required,
+                    stale_days: edit.stale_days,
+                    archived: edit.archived,
+                });
+                id
+            }
+        };
+        // Renumber 0..n with the edited stage at its requested place.
+        let mut order: Vec<StageId> = stages.iter().map(|s| s.id).filter(|s| *s != id).collect();
+        order.insert((edit.position.max(0) as usize).min(order.len()), id);
+        for (position, stage) in order.iter().enumerate() {
+            sqlx::query("UPDATE stages SET position = $1 WHERE id = $2")
+                .bind(position as i32)
+                .bind(stage)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
+        let row = sqlx::query(&format!("SELECT {STAGE_COLUMNS} FROM stages WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)?;
+        stage_from_row(&row)
+    }
+
+    async fn save_pipeline_impl(
+        &self,
+        org: OrgId,
+        id: Option<PipelineId>,
+        name: &str,
+        block_skips: bool,
+    ) -> StorageResult<Pipeline> {
+        let mut tx = self.begin_write().await?;
+        let id = match id {
+            Some(id) => {
+                let done =
+                    sqlx::query("UPDATE pipelines SET name = $1, block_skips = $2 WHERE id = $3 AND org_id = $4")
+                        .bind(name)
+                        .bind(block_skips)
+                        .bind(id)
+                        .bind(org)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(other)?;
+                if done.rows_affected() == 0 {
+                    return Err(StorageError::NotFound);
+                }
+                id
+            }
+            None => {
+                let id: PipelineId = sqlx::query_scalar(
+                    "INSERT INTO pipelines (org_id, name, position, block_skips) \
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM pipelines WHERE org_id = $1), $3) \
+                     RETURNING id",
+                )
+                .bind(org)
+                .bind(name)
+                .bind(block_skips)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+                // A pipeline is usable at once: a first stage and the two endings.
+                for (position, (stage, kind, probability)) in [
+                    ("Новая", StageKind::Open, 10),
+                    ("Успешно", StageKind::Won, 100),
+                    ("Провалена", StageKind::Lost, 0),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    sqlx::query(
+                        "INSERT INTO stages (pipeline_id, name, position, kind, probability) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id)
+                    .bind(stage)
+                    .bind(position as i32)
+                    .bind(kind.as_str())
+                    .bind(probability)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                }
+                id
+            }
+        };
+        tx.commit().await.map_err(other)?;
+        self.pipelines_impl(org).await?.into_iter().find(|p| p.id == id).ok_or(StorageError::NotFound)
+    }
+
+    async fn board_impl(&self, org: OrgId, f: &BoardFilter, v: Visibility, now_ms: i64) -> StorageResult<Board> {
+        let stage_rows = sqlx::query(&format!(
+            "SELECT {STAGE_COLUMNS} FROM stages WHERE pipeline_id = $1 AND NOT archived \
+             AND pipeline_id IN (SELECT id FROM pipelines WHERE org_id = $2) ORDER BY position, id"
+        ))
+        .bind(f.pipeline_id)
+        .bind(org)
+        .fetch_all(&self.read)
+        .await
+        .map_err(other)?;
+        if stage_rows.is_empty() {
+            return Err(StorageError::Invalid("pipeline", Problem::Unknown));
+        }
+        let stages = stage_rows.iter().map(stage_from_row).collect::<StorageResult<Vec<_>>>()?;
+
+        let mut columns = Vec::with_capacity(stages.len());
+        for stage in stages {
+            // The department lives on the manager; without it the sums come from the index alone.
+            let needs_people = f.department_id.is_some() || matches!(v, Visibility::Department { .. });
+            let mut q = QueryBuilder::<Db>::new(if needs_people {
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total \
+                 FROM deals d JOIN users u ON u.id = d.responsible_id WHERE 1 = 1"
+            } else {
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total FROM deals d WHERE 1 = 1"
+            });
+            push_board_filter(&mut q, &stage, f, v, now_ms);
+            let totals = q.build().fetch_one(&self.read).await.map_err(other)?;
+            let count: i64 = totals.try_get("n").map_err(other)?;
+            let total: i64 = totals.try_get("total").map_err(other)?;
+            let cards = if count == 0 {
+                Vec::new()
+            } else {
+                let mut q = QueryBuilder::<Db>::new(CARD_SELECT);
+                q.push(" WHERE 1 = 1");
+                push_board_filter(&mut q, &stage, f, v, now_ms);
+                // A closed deal entered its stage when it closed; ordering by closed_at
+                // walks deals_stage_totals instead of sorting every recent closing.
+                let order = if stage.kind == StageKind::Open { "d.stage_entered_at" } else { "d.closed_at" };
+                q.push(format!(" ORDER BY {order} DESC, d.id DESC LIMIT ")).push_bind(CARDS_PER_COLUMN);
+                let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+                rows.iter().map(card_from_row).collect::<StorageResult<Vec<_>>>()?
+            };
+            columns.push(Column { stage, count, total, cards });
+        }
+        Ok(Board { pipeline_id: f.pipeline_id, columns, now_ms })
+    }
+
+    async fn deal_head_on<'e, E>(executor: E, org: OrgId, id: DealId) -> StorageResult<Option<DealHead>>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
+        let row = sqlx::query(
+            "SELECT d.id, d.pipeline_id, d.stage_id, d.version, d.responsible_id, u.department_id, d.amount \
+             FROM deals d JOIN users u ON u.id = d.responsible_id WHERE d.id = $1 AND d.org_id = $2",
+        )
+        .bind(id)
+        .bind(org)
+        .fetch_optional(executor)
+        .await
+        .map_err(other)?;
+        row.map(|r| {
+            Ok(DealHead {
+                id: r.try_get("id").map_err(other)?,
+                pipeline_id: r.try_get("pipeline_id").map_err(other)?,
+                stage_id: r.try_get("stage_id").map_err(other)?,
+                version: r.try_get("version").map_err(other)?,
+                responsible_id: r.try_get("responsible_id").map_err(other)?,
+                department_id: r.try_get("department_id").map_err(other)?,
+                amount: r.try_get("amount").map_err(other)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn replay(tx: &mut Tx, actor: UserId, key: &str) -> StorageResult<Option<Moved>> {
+        let row = sqlx::query(
+            "SELECT deal_id, stage_id, version, skipped FROM move_keys WHERE actor_id = $1 AND idem_key = $2",
+        )
+        .bind(actor)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(other)?;
+        row.map(|r| {
+            Ok(Moved {
+                deal_id: r.try_get("deal_id").map_err(other)?,
+                stage_id: r.try_get("stage_id").map_err(other)?,
+                version: r.try_get("version").map_err(other)?,
+                replayed: true,
+                skipped: ids_from_text(&r.try_get::<String, _>("skipped").map_err(other)?),
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores the answer under the move's key; false if the key was taken meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    async fn claim_key(
+        tx: &mut Tx,
+        actor: UserId,
+        key: &str,
+        deal: DealId,
+        stage: StageId,
+        version: i64,
+        skipped: &[StageId],
+        now_ms: i64,
+    ) -> StorageResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO move_keys (actor_id, idem_key, deal_id, stage_id, version, skipped, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(actor)
+        .bind(key)
+        .bind(deal)
+        .bind(stage)
+        .bind(version)
+        .bind(ids_text(skipped))
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await
+        .map_err(other)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn move_deal_impl(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        req: &MoveRequest,
+        now_ms: i64,
+    ) -> StorageResult<MoveOutcome> {
+        let mut tx = self.begin_write().await?;
+        if let Some(done) = Self::replay(&mut tx, actor, &req.key).await? {
+            return if done.deal_id == req.deal_id {
+                Ok(MoveOutcome::Moved(done))
+            } else {
+                Err(StorageError::Conflict)
+            };
+        }
+        let deal = Self::deal_head_on(&mut *tx, org, req.deal_id).await?.ok_or(StorageError::NotFound)?;
+        if deal.version != req.version {
+            return Err(StorageError::Conflict);
+        }
+        let (block_skips, stages) = Self::pipeline_stages(&mut tx, org, deal.pipeline_id).await?;
+        let Some(target) = stages.iter().find(|s| s.id == req.to_stage_id && !s.archived) else {
+            return Err(StorageError::Invalid("stage", Problem::Unknown));
+        };
+        if target.id == deal.stage_id {
+            // Nothing to move, but a retry must still get this same answer.
+            Self::claim_key(&mut tx, actor, &req.key, deal.id, target.id, deal.version, &[], now_ms).await?;
+            tx.commit().await.map_err(other)?;
+            let version = deal.version;
+            return Ok(MoveOutcome::Moved(Moved {
+                deal_id: deal.id,
+                stage_id: target.id,
+                version,
+                replayed: false,
+                skipped: vec![],
+            }));
+        }
+        let loss_reason = match target.kind {
+            StageKind::Lost => {
+                Some(req.loss_reason.clone().ok_or(StorageError::Invalid("loss_reason", Problem::Required))?)
+            }
+            _ => None,
+        };
+        let visited: Vec<StageId> =
+            sqlx::query_scalar("SELECT to_stage_id FROM deal_events WHERE deal_id = $1 AND to_stage_id IS NOT NULL")
+                .bind(deal.id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(other)?;
+        let skipped = skipped_required(&stages, deal.stage_id, target.id, &visited);
+        let record_violation = |blocked: bool| {
+            sqlx::query(
+                "INSERT INTO stage_violations (org_id, deal_id, actor_id, at, from_stage_id, to_stage_id, blocked) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(org)
+            .bind(deal.id)
+            .bind(actor)
+            .bind(now_ms)
+            .bind(deal.stage_id)
+            .bind(target.id)
+            .bind(blocked)
+        };
+        if !skipped.is_empty() && block_skips {
+            record_violation(true).execute(&mut *tx).await.map_err(other)?;
+            tx.commit().await.map_err(other)?;
+            return Ok(MoveOutcome::Blocked(skipped));
+        }
+        let version = deal.version + 1;
+        // The key goes in first: a concurrent retry with the same key waits here
+        // for this transaction and then finds the answer instead of moving twice.
+        let claimed = Self::claim_key(&mut tx, actor, &req.key, deal.id, target.id, version, &skipped, now_ms).await?;
+        if !claimed {
+            tx.rollback().await.map_err(other)?;
+            let mut tx = self.begin_write().await?;
+            let done = Self::replay(&mut tx, actor, &req.key).await?.ok_or(StorageError::Conflict)?;
+            return if done.deal_id == req.deal_id {
+                Ok(MoveOutcome::Moved(done))
+            } else {
+                Err(StorageError::Conflict)
+            };
+        }
+        let closed = target.kind != StageKind::Open;
+        let updated = sqlx::query(
+            "UPDATE deals SET stage_id = $1, stage_entered_at = $2, version = $3, closed_at = $4, loss_reason = $5 \
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(target.id)
+        .bind(now_ms)
+        .bind(version)
+        .bind(closed.then_some(now_ms))
+        .bind(loss_reason)
+        .bind(deal.id)
+        .bind(deal.version)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        if updated.rows_affected() == 0 {
+            return Err(StorageError::Conflict);
+        }
+        sqlx::query(
+            "INSERT INTO deal_events (org_id, deal_id, actor_id, at, kind, from_stage_id, to_stage_id, amount, \
+             skipped_required) VALUES ($1, $2, $3, $4, 'stage', $5, $6, $7, $8)",
+        )
+        .bind(org)
+        .bind(deal.id)
+        .bind(actor)
+        .bind(now_ms)
+        .bind(deal.stage_id)
+        .bind(target.id)
+        .bind(deal.amount)
+        .bind(!skipped.is_empty())
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        if !skipped.is_empty() {
+            record_violation(false).execute(&mut *tx).await.map_err(other)?;
+        }
+        tx.commit().await.map_err(other)?;
+        Ok(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped }))
+    }
+
+    async fn deal_page_impl(&self, org: OrgId, id: DealId, now_ms: i64) -> StorageResult<Option<DealPage>> {
+        let row = sqlx::query(&format!("{CARD_SELECT} WHERE d.id = $1 AND d.org_id = $2"))
+            .bind(id)
+            .bind(org)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(other)?;
+        let Some(row) = row else { return Ok(None) };
+        let card = card_from_row(&row)?;
+        let extra = sqlx::query(
+            "SELECT d.pipeline_id, d.client_id, d.created_at, d.closed_at, d.loss_reason, u.department_id \
+             FROM deals d JOIN users u ON u.id = d.responsible_id WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.read)
+        .await
+        .map_err(other)?;
+        let deal = app::pipeline::Deal {
+            card,
+            pipeline_id: extra.try_get("pipeline_id").map_err(other)?,
+            client_id: extra.try_get("client_id").map_err(other)?,
+            created_at: extra.try_get("created_at").map_err(other)?,
+            closed_at: extra.try_get("closed_at").map_err(other)?,
+            loss_reason: extra.try_get("loss_reason").map_err(other)?,
+            department_id: extra.try_get("department_id").map_err(other)?,
+        };
+        let events = sqlx::query(
+            "SELECT e.id, e.at, e.kind, u.name AS actor, e.from_stage_id, e.to_stage_id, e.amount, e.skipped_required \
+             FROM deal_events e JOIN users u ON u.id = e.actor_id WHERE e.deal_id = $1 ORDER BY e.id",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(other)?
+        .iter()
+        .map(|r| {
+            Ok(DealEvent {
+                id: r.try_get("id").map_err(other)?,
+                at: r.try_get("at").map_err(other)?,
+                kind: parse_col(r, "kind")?,
+                actor: r.try_get("actor").map_err(other)?,
+                from_stage_id: r.try_get("from_stage_id").map_err(other)?,
+                to_stage_id: r.try_get("to_stage_id").map_err(other)?,
+                amount: r.try_get("amount").map_err(other)?,
+                skipped_required: r.try_get("skipped_required").map_err(other)?,
+            })
+        })
+        .collect::<StorageResult<Vec<_>>>()?;
+        let activities = sqlx::query(
+            "SELECT a.id, a.kind, u.name AS user_name, a.at, a.duration_s, a.note FROM activities a \
+             JOIN users u ON u.id = a.user_id WHERE a.deal_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT 100",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(other)?
+        .iter()
+        .map(activity_from_row)
+        .collect::<StorageResult<Vec<_>>>()?;
+        Ok(Some(DealPage { deal, events, activities, now_ms }))
+    }
+
+    /// The organisation's client of this name, created if new.
+    async fn client_named(tx: &mut Tx, org: OrgId, name: &str, responsible: UserId, now_ms: i64) -> StorageResult<i64> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM clients WHERE org_id = $1 AND name = $2")
+            .bind(org)
+            .bind(name)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(other)?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+        sqlx::query_scalar(
+            "INSERT INTO clients (org_id, name, kind, responsible_id, created_at) VALUES ($1, $2, 'company', $3, $4) \
+             RETURNING id",
+        )
+        .bind(org)
+        .bind(name)
+        .bind(responsible)
+        .bind(now_ms)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(other)
+    }
+
+    async fn insert_deal(tx: &mut Tx, org: OrgId, actor: UserId, deal: &NewDeal, now_ms: i64) -> StorageResult<DealId> {
+        let (_, stages) = Self::pipeline_stages(tx, org, deal.pipeline_id).await?;
+        let first = stages
+            .iter()
+            .find(|s| !s.archived && s.kind == StageKind::Open)
+            .ok_or(StorageError::Invalid("pipeline", Problem::Unknown))?;
+        let client_id = match deal.client_name.as_deref() {
+            Some(name) => Some(Self::client_named(tx, org, name, deal.responsible_id, now_ms).await?),
+            None => None,
+        };
+        let id: DealId = sqlx::query_scalar(
+            "INSERT INTO deals (org_id, pipeline_id, stage_id, title, amount, client_id, lead_id, source, \
+             responsible_id, created_at, stage_entered_at, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+        )
+        .bind(org)
+        .bind(deal.pipeline_id)
+        .bind(first.id)
+        .bind(&deal.title)
+        .bind(deal.amount)
+        .bind(client_id)
+        .bind(deal.lead_id)
+        .bind(&deal.source)
+        .bind(deal.responsible_id)
+        .bind(now_ms)
+        .bind(deal_search_text(&deal.title, deal.client_name.as_deref()))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(other)?;
+        sqlx::query(
+            "INSERT INTO deal_events (org_id, deal_id, actor_id, at, kind, to_stage_id, to_user_id, amount) \
+             VALUES ($1, $2, $3, $4, 'created', $5, $6, $7)",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(actor)
+        .bind(now_ms)
+        .bind(first.id)
+        .bind(deal.responsible_id)
+        .bind(deal.amount)
+        .execute(&mut **tx)
+        .await
+        .map_err(other)?;
+        Ok(id)
+    }
+
+    async fn create_deal_impl(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        deal: &NewDeal,
+        now_ms: i64,
+    ) -> StorageResult<DealHead> {
+        let mut tx = self.begin_write().await?;
+        let id = Self::insert_deal(&mut tx, org, actor, deal, now_ms).await?;
+        let head = Self::deal_head_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
+        tx.commit().await.map_err(other)?;
+        Ok(head)
+    }
+
+    async fn add_activity_impl(&self, org: OrgId, a: &NewActivity, now_ms: i64) -> StorageResult<Activity> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO activities (org_id, kind, user_id, deal_id, lead_id, client_id, at, duration_s, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(org)
+        .bind(a.kind.as_str())
+        .bind(a.user_id)
+        .bind(a.deal_id)
+        .bind(a.lead_id)
+        .bind(a.client_id)
+        .bind(now_ms)
+        .bind(a.duration_s)
+        .bind(&a.note)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(other)?;
+        if let Some(lead) = a.lead_id {
+            sqlx::query("UPDATE leads SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL")
+                .bind(now_ms)
+                .bind(lead)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
+        let row = sqlx::query(
+            "SELECT a.id, a.kind, u.name AS user_name, a.at, a.duration_s, a.note FROM activities a \
+             JOIN users u ON u.id = a.user_id WHERE a.id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(other)?;
+        tx.commit().await.map_err(other)?;
+        activity_from_row(&row)
+    }
+
+    async fn violations_impl(&self, org: OrgId, v: Visibility, limit: i64) -> StorageResult<Vec<Violation>> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT sv.deal_id, d.title, a.name AS actor, sv.at, sv.from_stage_id, sv.to_stage_id, sv.blocked \
+             FROM stage_violations sv JOIN deals d ON d.id = sv.deal_id JOIN users u ON u.id = d.responsible_id \
+             JOIN users a ON a.id = sv.actor_id WHERE sv.org_id = ",
+        );
+        q.push_bind(org);
+        push_visibility(&mut q, v, "d.responsible_id", "u.department_id");
+        q.push(" ORDER BY sv.at DESC, sv.id DESC LIMIT ").push_bind(limit);
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Violation {
+                    deal_id: r.try_get("deal_id").map_err(other)?,
+                    deal_title: r.try_get("title").map_err(other)?,
+                    actor: r.try_get("actor").map_err(other)?,
+                    at: r.try_get("at").map_err(other)?,
+                    from_stage_id: r.try_get("from_stage_id").map_err(other)?,
+                    to_stage_id: r.try_get("to_stage_id").map_err(other)?,
+                    blocked: r.try_get("blocked").map_err(other)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn leads_impl(&self, org: OrgId, f: &LeadFilter, v: Visibility) -> StorageResult<LeadPage> {
+        let filter = |q: &mut QueryBuilder<'_, Db>| {
+            q.push(" WHERE l.org_id = ").push_bind(org);
+            if let Some(status) = f.status {
+                q.push(" AND l.status = ").push_bind(status.as_str());
+            }
+            if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                // Leads are few per person; LIKE on the original text is enough here.
+                q.push(" AND (l.title LIKE ").push_bind(format!("%{text}%"));
+                q.push(" OR l.phone LIKE ").push_bind(format!("%{text}%")).push(")");
+            }
+            push_visibility(q, v, "l.responsible_id", "u.department_id");
+        };
+        let mut count =
+            QueryBuilder::<Db>::new("SELECT COUNT(*) FROM leads l LEFT JOIN users u ON u.id = l.responsible_id");
+        filter(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.read).await.map_err(other)?;
+        let page = f.page.max(0);
+        let mut q = QueryBuilder::<Db>::new(LEAD_SELECT);
+        filter(&mut q);
+        q.push(" ORDER BY l.created_at DESC, l.id DESC LIMIT ").push_bind(LEADS_PER_PAGE);
+        q.push(" OFFSET ").push_bind(page * LEADS_PER_PAGE);
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        Ok(LeadPage { leads: rows.iter().map(lead_from_row).collect::<StorageResult<_>>()?, total, page })
+    }
+
+    async fn lead_on<'e, E>(executor: E, org: OrgId, id: LeadId) -> StorageResult<Option<Lead>>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
+        let row = sqlx::query(&format!("{LEAD_SELECT} WHERE l.id = $1 AND l.org_id = $2"))
+            .bind(id)
+            .bind(org)
+            .fetch_optional(executor)
+            .await
+            .map_err(other)?;
+        row.as_ref().map(lead_from_row).transpose()
+    }
+
+    async fn lead_head_impl(&self, org: OrgId, id: LeadId) -> StorageResult<Option<LeadHead>> {
+        let row = sqlx::query(
+            "SELECT l.id, l.status, l.responsible_id, u.department_id FROM leads l \
+             LEFT JOIN users u ON u.id = l.responsible_id WHERE l.id = $1 AND l.org_id = $2",
+        )
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(other)?;
+        row.map(|r| {
+            Ok(LeadHead {
+                id: r.try_get("id").map_err(other)?,
+                status: parse_col(&r, "status")?,
+                responsible_id: r.try_get("responsible_id").map_err(other)?,
+                department_id: r.try_get("department_id").map_err(other)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_lead_impl(
+        &self,
+        org: OrgId,
+        lead: &NewLeadForm,
+        responsible: UserId,
+        now_ms: i64,
+    ) -> StorageResult<Lead> {
+        let mut tx = self.begin_write().await?;
+        let id: LeadId = sqlx::query_scalar(
+            "INSERT INTO leads (org_id, title, source, contact_name, phone, status, responsible_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7) RETURNING id",
+        )
+        .bind(org)
+        .bind(&lead.title)
+        .bind(&lead.source)
+        .bind(&lead.contact_name)
+        .bind(&lead.phone)
+        .bind(responsible)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(other)?;
+        let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
+        tx.commit().await.map_err(other)?;
+        Ok(lead)
+    }
+
+    async fn set_lead_status_impl(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        id: LeadId,
+        change: &LeadChange,
+        now_ms: i64,
+    ) -> StorageResult<Lead> {
+        let (status, reason, pipeline) = (change.status, change.reason.as_deref(), change.pipeline);
+        let mut tx = self.begin_write().await?;
+        let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
+        let allowed = matches!(
+            (lead.status, status),
+            (LeadStatus::New, LeadStatus::InWork | LeadStatus::Qualified | LeadStatus::Disqualified)
+                | (LeadStatus::InWork, LeadStatus::Qualified | LeadStatus::Disqualified)
+                | (LeadStatus::Disqualified, LeadStatus::InWork)
+        );
+        if !allowed {
+            return Err(StorageError::Invalid("status", Problem::Unknown));
+        }
+        let reason = match status {
+            LeadStatus::Disqualified => {
+                Some(reason.ok_or(StorageError::Invalid("disqualify_reason", Problem::Required))?)
+            }
+            _ => None,
+        };
+        if status == LeadStatus::Qualified {
+            let pipeline = pipeline.ok_or(StorageError::Invalid("pipeline", Problem::Required))?;
+            let client = if lead.contact_name.is_empty() { lead.title.clone() } else { lead.contact_name.clone() };
+            let responsible = lead.responsible_id.unwrap_or(actor);
+            let deal = NewDeal {
+                pipeline_id: pipeline,
+                title: lead.title.clone(),
+                amount: 0,
+                client_name: Some(client.clone()),
+                source: lead.source.clone(),
+                responsible_id: responsible,
+                lead_id: Some(lead.id),
+            };
+            Self::insert_deal(&mut tx, org, actor, &deal, now_ms).await?;
+            sqlx::query("UPDATE leads SET client_id = (SELECT MIN(id) FROM clients WHERE org_id = $1 AND name = $2) WHERE id = $3")
+                .bind(org)
+                .bind(&client)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
+        sqlx::query(
+            "UPDATE leads SET status = $1, disqualify_reason = $2, first_response_at = COALESCE(first_response_at, $3) \
+             WHERE id = $4",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
+        tx.commit().await.map_err(other)?;
+        Ok(lead)
+    }
+}
+
+fn activity_from_row(row: &DbRow) -> StorageResult<Activity> {
+    Ok(Activity {
+        id: row.try_get("id").map_err(other)?,
+        kind: parse_col(row, "kind")?,
+        user: row.try_get("user_name").map_err(other)?,
+        at: row.try_get("at").map_err(other)?,
+        duration_s: row.try_get("duration_s").map_err(other)?,
+        note: row.try_get("note").map_err(other)?,
+    })
+}
