@@ -1,9 +1,11 @@
 //! Voronka's server: everything that needs a database or a socket.
 //!
+//! - [`bench`] — the large-organisation generator and the board and move benchmark
 //! - [`cli`] — the `voronka` command line (serve, migrate, demo, create-user, backup)
 //! - [`storage`] — the SQLite and PostgreSQL adapters of the app's storage port, and sessions
 //! - [`web`] — the axum router: pages, server functions, `/healthz`, same-origin guard
 
+pub mod bench;
 pub mod cli;
 pub mod storage;
 pub mod web;

@@ -38,6 +38,7 @@ pub fn router(db: &Database, config: &WebConfig) -> Router {
         storage: db.storage.clone(),
         login_policy: config.login_policy,
         leptos_options: config.leptos.clone(),
+        hub: app::pipeline::live::Hub::default(),
     };
     let routes = generate_route_list(App);
     let leptos_options = config.leptos.clone();
@@ -50,7 +51,8 @@ pub fn router(db: &Database, config: &WebConfig) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(30)));
 
     Router::new()
-        .route("/healthz", get(healthz).with_state(state))
+        .route("/healthz", get(healthz).with_state(state.clone()))
+        .route("/api/live", get(app::pipeline::live::stream).with_state(state))
         .leptos_routes_with_context(&leptos_options, routes, move || provide_context(context_state.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())

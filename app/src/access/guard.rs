@@ -38,6 +38,8 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub login_policy: LoginPolicy,
     pub leptos_options: LeptosOptions,
+    /// Where mutations announce committed changes for live pages.
+    pub hub: crate::pipeline::live::Hub,
 }
 
 /// The request a server function is handling.

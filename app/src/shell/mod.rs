@@ -97,6 +97,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
                     <Route path=path!("") view=crate::org::ui::HomePage />
+                    <Route path=path!("board") view=crate::pipeline::board::BoardPage />
+                    <Route path=path!("deals/:id") view=crate::pipeline::deal::DealPage />
+                    <Route path=path!("leads") view=crate::pipeline::leads::LeadsPage />
+                    <Route path=path!("pipelines") view=crate::pipeline::settings::PipelinesPage />
                     <Route path=path!("team") view=crate::org::ui::TeamPage />
                     <Route path=path!("rights") view=crate::access::ui::RightsPage />
                     <Route path=path!("profile") view=ProfilePage />
@@ -156,6 +160,15 @@ fn Layout() -> impl IntoView {
     let links = move || {
         let t = t();
         let mut v = vec![("/", t.nav_home, "⌂")];
+        if ui.scope(Module::Deals, Action::View) != Scope::None {
+            v.push(("/board", t.nav_board, "▦"));
+        }
+        if ui.scope(Module::Leads, Action::View) != Scope::None {
+            v.push(("/leads", t.nav_leads, "☎"));
+        }
+        if ui.scope(Module::Deals, Action::Edit) >= Scope::Department {
+            v.push(("/pipelines", t.nav_pipelines, "⇶"));
+        }
         if can_team() {
             v.push(("/team", t.nav_team, "☺"));
         }

@@ -1,0 +1,180 @@
+//! The leads list: newest first, filtered by status and text, a page at a
+//! time; a form for a new lead; taking one on, refusing it with a reason or
+//! turning it into a deal.
+
+use leptos::prelude::*;
+use strum::IntoEnumIterator;
+
+use super::server::{create_lead, list_leads, list_pipelines, set_lead_status};
+use super::{Lead, LeadFilter, LeadStatus, NewLeadForm, LEADS_PER_PAGE};
+use crate::access::{Action, Module, Scope};
+use crate::error::AppError;
+use crate::i18n::SOURCE_KEYS;
+use crate::shell::{use_ui, ErrorPage, FormError};
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let status = RwSignal::new(None::<LeadStatus>);
+    let search = RwSignal::new(String::new());
+    let page = RwSignal::new(0i64);
+    let reload = RwSignal::new(0u32);
+    let leads = LocalResource::new(move || {
+        let filter = LeadFilter {
+            status: status.get(),
+            search: Some(search.get()).filter(|s| !s.trim().is_empty()),
+            page: page.get(),
+        };
+        reload.track();
+        list_leads(filter)
+    });
+    let can_create = move || ui.scope(Module::Leads, Action::Create) != Scope::None;
+    let error = RwSignal::new(None::<AppError>);
+
+    view! {
+        <h1>{move || t().leads_title}</h1>
+        {move || can_create().then(|| view! { <NewLead reload /> })}
+        <div class="filters" role="search">
+            <label>
+                <span>{move || t().status}</span>
+                <select on:change=move |ev| { status.set(event_target_value(&ev).parse().ok()); page.set(0); }>
+                    <option value="">{move || t().all_statuses}</option>
+                    {LeadStatus::iter().map(|s| view! { <option value=s.as_str()>{move || t().lead_status(s)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="grow">
+                <span>{move || t().search}</span>
+                <input type="search" maxlength="100" on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); } />
+            </label>
+        </div>
+        <FormError error=error.into() />
+        {move || match leads.get() {
+            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
+            Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
+            Some(Ok(list)) if list.leads.is_empty() => view! { <p class="empty">{t().no_leads}</p> }.into_any(),
+            Some(Ok(list)) => {
+                let pages = (list.total + LEADS_PER_PAGE - 1) / LEADS_PER_PAGE;
+                let current = list.page;
+                view! {
+                    <div class="table-wrap">
+                        <table data-testid="leads">
+                            <thead>
+                                <tr>
+                                    <th>{t().title}</th>
+                                    <th>{t().contact_name}</th>
+                                    <th>{t().source}</th>
+                                    <th>{t().responsible}</th>
+                                    <th>{t().status}</th>
+                                    <th></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.leads.into_iter().map(|lead| view! { <LeadRow lead reload error /> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                    <nav class="pager" aria-label="pages">
+                        <button type="button" disabled=current == 0 on:click=move |_| page.update(|p| *p -= 1)>{t().prev_page}</button>
+                        <span>{format!("{} / {}", current + 1, pages.max(1))}</span>
+                        <button type="button" disabled=current + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>{t().next_page}</button>
+                    </nav>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let refusing = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let id = lead.id;
+    let change = move |status: LeadStatus, reason: Option<String>| {
+        leptos::task::spawn_local(async move {
+            let pipeline = list_pipelines().await.ok().and_then(|p| p.into_iter().find(|p| !p.archived)).map(|p| p.id);
+            match set_lead_status(id, status, reason, pipeline).await {
+                Ok(_) => {
+                    error.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let status = lead.status;
+    let can_take = matches!(status, LeadStatus::New | LeadStatus::Disqualified);
+    let can_close = matches!(status, LeadStatus::New | LeadStatus::InWork);
+    view! {
+        <tr>
+            <td>{lead.title.clone()}<div class="muted">{lead.phone.clone()}</div></td>
+            <td>{lead.contact_name.clone()}</td>
+            <td>{move || t().source_name(&lead.source).to_string()}</td>
+            <td>{lead.responsible.clone()}</td>
+            <td>
+                {move || t().lead_status(status)}
+                {lead.disqualify_reason.clone().map(|r| view! { <div class="muted">{r}</div> })}
+                {lead.deal_id.map(|d| view! { <div><a href=format!("/deals/{d}")>{move || t().open_deal}</a></div> })}
+            </td>
+            <td class="actions">
+                {can_take.then(|| view! { <button type="button" on:click=move |_| change(LeadStatus::InWork, None)>{move || t().take_in_work}</button> })}
+                {can_close.then(|| view! {
+                    <button type="button" on:click=move |_| change(LeadStatus::Qualified, None)>{move || t().qualify}</button>
+                    <button type="button" on:click=move |_| refusing.update(|r| *r = !*r)>{move || t().disqualify}</button>
+                })}
+                {move || refusing.get().then(|| view! {
+                    <form class="inline" on:submit=move |ev| { ev.prevent_default(); change(LeadStatus::Disqualified, Some(reason.get_untracked())); }>
+                        <input type="text" maxlength="300" aria-label=move || t().disqualify_reason placeholder=move || t().disqualify_reason
+                            on:input=move |ev| reason.set(event_target_value(&ev)) />
+                        <button type="submit">{move || t().confirm}</button>
+                    </form>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn NewLead(reload: RwSignal<u32>) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let form = RwSignal::new(NewLeadForm { source: "website".into(), ..Default::default() });
+    let error = RwSignal::new(None::<AppError>);
+    let open = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let data = form.get_untracked();
+        leptos::task::spawn_local(async move {
+            match create_lead(data).await {
+                Ok(_) => {
+                    error.set(None);
+                    open.set(false);
+                    form.set(NewLeadForm { source: "website".into(), ..Default::default() });
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o)>{move || t().new_lead}</button>
+        {move || open.get().then(|| view! {
+            <form class="card new-deal" on:submit=submit>
+                <label><span>{t().title}</span>
+                    <input type="text" maxlength="200" on:input=move |ev| form.update(|f| f.title = event_target_value(&ev)) /></label>
+                <label><span>{t().contact_name}</span>
+                    <input type="text" maxlength="200" on:input=move |ev| form.update(|f| f.contact_name = event_target_value(&ev)) /></label>
+                <label><span>{t().phone}</span>
+                    <input type="tel" maxlength="40" on:input=move |ev| form.update(|f| f.phone = event_target_value(&ev)) /></label>
+                <label><span>{t().source}</span>
+                    <select on:change=move |ev| form.update(|f| f.source = event_target_value(&ev))>
+                        {SOURCE_KEYS.iter().map(|k| view! { <option value=*k>{t().source_name(k).to_string()}</option> }).collect_view()}
+                    </select></label>
+                <FormError error=error.into() />
+                <div class="actions"><button type="submit" class="primary">{t().create}</button></div>
+            </form>
+        })}
+    }
+}

@@ -1,0 +1,103 @@
+//! Live updates: every committed change to a deal is published to the hub,
+//! and each signed-in browser listens on `/api/live` (server-sent events).
+//!
+//! Events carry only ids; the browser refetches through the usual, rights-
+//! checked server functions. A browser only hears of deals it may see.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use tokio::sync::broadcast;
+use tower_sessions::Session;
+
+use super::{DealId, LiveEvent, PipelineId};
+use crate::access::guard::{AppState, SESSION_USER_KEY};
+use crate::access::{Action, Actor, Grant, Module, Owner};
+use crate::org::OrgId;
+
+/// What changed: a deal of a pipeline, owned by someone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub org: OrgId,
+    pub pipeline_id: PipelineId,
+    pub deal_id: DealId,
+    pub owner: Owner,
+}
+
+/// The fan-out point between mutations and open browsers of this server.
+#[derive(Clone)]
+pub struct Hub {
+    sender: broadcast::Sender<Change>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        // Enough for bursts; a browser further behind gets a "resync".
+        Hub { sender: broadcast::channel(1024).0 }
+    }
+}
+
+impl Hub {
+    /// Call after the change is committed, never before.
+    pub fn publish(&self, change: Change) {
+        // No listeners is fine.
+        let _ = self.sender.send(change);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.sender.subscribe()
+    }
+}
+
+/// `GET /api/live`: the signed-in user's stream of deal changes.
+pub async fn stream(State(state): State<AppState>, session: Session) -> Response {
+    let user_id: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
+    let user = match user_id {
+        Some(id) => state.storage.user(id).await.ok().flatten().filter(|u| u.active),
+        None => None,
+    };
+    let Some(user) = user else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let scope = match state.storage.permissions(user.org_id).await {
+        Ok(m) => m.scope(user.role, Module::Deals, Action::View),
+        Err(e) => {
+            tracing::error!(error = %e, "live stream: rights unavailable");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let grant = Grant { actor: Actor { user: user.id, department: user.department_id, role: user.role }, scope };
+    let org = user.org_id;
+    let receiver = state.hub.subscribe();
+    Sse::new(events(receiver, org, grant))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+fn events(
+    receiver: broadcast::Receiver<Change>,
+    org: OrgId,
+    grant: Grant,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures::stream::unfold(receiver, move |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(change) if change.org == org && grant.permits(change.owner) => {
+                    let data = LiveEvent { pipeline_id: change.pipeline_id, deal_id: change.deal_id };
+                    let event = Event::default().event("deal").json_data(data).unwrap_or_default();
+                    return Some((Ok(event), receiver));
+                }
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(Event::default().event("resync").data("")), receiver));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}

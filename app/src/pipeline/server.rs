@@ -1,0 +1,323 @@
+//! Server functions of the pipeline. Rights: module Deals for pipelines,
+//! deals and their activities, module Leads for leads; a deal belongs to its
+//! responsible manager and that manager's department. Pipeline setup needs
+//! the Deals edit right over at least a department (heads and admins).
+
+use leptos::prelude::*;
+
+use super::{
+    Activity, Board, BoardFilter, DealId, DealPage, Lead, LeadFilter, LeadId, LeadPage, LeadStatus, MoveRequest, Moved,
+    NewActivityForm, NewDealForm, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, Violation,
+};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::access::guard::{Authorized, Ctx};
+    use crate::access::{Action, Module, Owner, Scope};
+    use crate::error::{AppError, Problem};
+    use crate::org::{OrgId, User, UserId};
+    use crate::pipeline::live::Change;
+    use crate::pipeline::{DealId, LeadId, PipelineId};
+    use crate::storage::{DealHead, LeadHead};
+
+    pub fn now_ms() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    }
+
+    pub fn deal_owner(d: &DealHead) -> Owner {
+        Owner { user: Some(d.responsible_id), department: d.department_id }
+    }
+
+    pub fn lead_owner(l: &LeadHead) -> Owner {
+        Owner { user: l.responsible_id, department: l.department_id }
+    }
+
+    /// The deal, if it exists in the caller's organisation and the right covers it.
+    pub async fn permitted_deal(ctx: &Ctx, auth: &Authorized, id: DealId) -> Result<DealHead, AppError> {
+        let deal = ctx.storage().deal_head(auth.user.org_id, id).await?.ok_or(AppError::NotFound)?;
+        auth.check(deal_owner(&deal))?;
+        Ok(deal)
+    }
+
+    pub async fn permitted_lead(ctx: &Ctx, auth: &Authorized, id: LeadId) -> Result<LeadHead, AppError> {
+        let lead = ctx.storage().lead_head(auth.user.org_id, id).await?.ok_or(AppError::NotFound)?;
+        auth.check(lead_owner(&lead))?;
+        Ok(lead)
+    }
+
+    /// Pipelines are organisation-wide, so changing them takes more than one's own deals.
+    pub async fn pipeline_admin(ctx: &Ctx) -> Result<Authorized, AppError> {
+        let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+        if auth.grant.scope < Scope::Department {
+            return Err(AppError::Forbidden);
+        }
+        Ok(auth)
+    }
+
+    /// A person of the caller's organisation who may own deals.
+    pub async fn colleague(ctx: &Ctx, org: OrgId, id: UserId, field: &str) -> Result<User, AppError> {
+        match ctx.storage().user(id).await? {
+            Some(u) if u.org_id == org && u.active => Ok(u),
+            _ => Err(AppError::invalid(field, Problem::Unknown)),
+        }
+    }
+
+    pub fn publish(ctx: &Ctx, org: OrgId, pipeline_id: PipelineId, deal: &DealHead) {
+        ctx.state.hub.publish(Change { org, pipeline_id, deal_id: deal.id, owner: deal_owner(deal) });
+    }
+
+    /// Checks a source name: a short word such as "website".
+    pub fn clean_source(raw: &str) -> Result<String, AppError> {
+        let source = crate::pipeline::clean_text("source", raw, 50)?;
+        Ok(source.to_lowercase())
+    }
+}
+
+/// Every pipeline with its stages (archived ones too, so history can name them).
+#[server(prefix = "/api", endpoint = "pipelines")]
+pub async fn list_pipelines() -> Result<Vec<Pipeline>, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    Ok(ctx.storage().pipelines(auth.user.org_id).await?)
+}
+
+/// One pipeline's board, narrowed by the filter and by the caller's rights.
+#[server(prefix = "/api", endpoint = "board", input = server_fn::codec::Json)]
+pub async fn load_board(filter: BoardFilter) -> Result<Board, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    use crate::error::Problem;
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    if filter.search.as_deref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(AppError::invalid("search", Problem::TooLong { max: 100 }));
+    }
+    if filter.source.as_deref().is_some_and(|s| s.chars().count() > 50) {
+        return Err(AppError::invalid("source", Problem::TooLong { max: 50 }));
+    }
+    if filter.created_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(AppError::invalid("period", Problem::Unknown));
+    }
+    Ok(ctx.storage().board(auth.user.org_id, &filter, auth.visibility()?, ssr::now_ms()).await?)
+}
+
+/// Moves a deal to another stage of its pipeline, if nobody moved it since `version`.
+#[server(prefix = "/api", endpoint = "deals/move", input = server_fn::codec::Json)]
+pub async fn move_deal(request: MoveRequest) -> Result<Moved, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    use crate::error::Problem;
+    use crate::storage::MoveOutcome;
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+    let org = auth.user.org_id;
+    let key = request.key.trim();
+    if key.is_empty() || key.chars().count() > super::MAX_KEY {
+        return Err(AppError::invalid("key", Problem::Unknown));
+    }
+    let loss_reason =
+        request.loss_reason.as_deref().map(|r| super::clean_text("loss_reason", r, super::MAX_REASON)).transpose()?;
+    let deal = ssr::permitted_deal(&ctx, &auth, request.deal_id).await?;
+    let request = MoveRequest { key: key.to_string(), loss_reason, ..request };
+    match ctx.storage().move_deal(org, auth.user.id, &request, ssr::now_ms()).await? {
+        MoveOutcome::Moved(moved) => {
+            if !moved.replayed && moved.version != deal.version {
+                ssr::publish(&ctx, org, deal.pipeline_id, &deal);
+            }
+            Ok(moved)
+        }
+        MoveOutcome::Blocked(_) => Err(AppError::invalid("stage", Problem::SkipsRequired)),
+    }
+}
+
+/// A deal with its history and activities.
+#[server(prefix = "/api", endpoint = "deals/get")]
+pub async fn get_deal(id: DealId) -> Result<DealPage, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    ssr::permitted_deal(&ctx, &auth, id).await?;
+    ctx.storage().deal_page(auth.user.org_id, id, ssr::now_ms()).await?.ok_or(AppError::NotFound)
+}
+
+/// Opens a deal in the first stage of a pipeline.
+#[server(prefix = "/api", endpoint = "deals/create", input = server_fn::codec::Json)]
+pub async fn create_deal(form: NewDealForm) -> Result<DealId, AppError> {
+    use super::{check_amount, clean_text, optional_text, MAX_TITLE};
+    use crate::access::{guard::Ctx, Action, Module, Owner};
+    use crate::storage::NewDeal;
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::Create).await?;
+    let org = auth.user.org_id;
+    let title = clean_text("title", &form.title, MAX_TITLE)?;
+    let amount = check_amount(form.amount)?;
+    let client = optional_text("client", &form.client_name, MAX_TITLE)?;
+    let source = ssr::clean_source(&form.source)?;
+    let responsible = match form.responsible_id {
+        Some(id) if id != auth.user.id => ssr::colleague(&ctx, org, id, "responsible").await?,
+        _ => auth.user.clone(),
+    };
+    auth.check(Owner { user: Some(responsible.id), department: responsible.department_id })?;
+    let deal = NewDeal {
+        pipeline_id: form.pipeline_id,
+        title,
+        amount,
+        client_name: (!client.is_empty()).then_some(client),
+        source,
+        responsible_id: responsible.id,
+        lead_id: None,
+    };
+    let head = ctx.storage().create_deal(org, auth.user.id, &deal, ssr::now_ms()).await?;
+    ssr::publish(&ctx, org, head.pipeline_id, &head);
+    Ok(head.id)
+}
+
+/// Logs a call, meeting, proposal, chat or note on a deal or a lead.
+#[server(prefix = "/api", endpoint = "activities/create", input = server_fn::codec::Json)]
+pub async fn log_activity(form: NewActivityForm) -> Result<Activity, AppError> {
+    use super::{optional_text, ActivityKind, MAX_NOTE};
+    use crate::access::{guard::Ctx, Action, Module};
+    use crate::error::Problem;
+    use crate::storage::NewActivity;
+    let ctx = Ctx::get().await?;
+    let note = optional_text("note", &form.note, MAX_NOTE)?;
+    if form.kind == ActivityKind::Note && note.is_empty() {
+        return Err(AppError::invalid("note", Problem::Required));
+    }
+    let is_call = matches!(form.kind, ActivityKind::CallIn | ActivityKind::CallOut);
+    let duration_s = match form.duration_s {
+        Some(d) if d < 0 => return Err(AppError::invalid("duration", Problem::Negative)),
+        Some(d) if d > 86_400 => return Err(AppError::invalid("duration", Problem::TooLarge)),
+        Some(d) if is_call => Some(d),
+        _ => None,
+    };
+    let (user, deal_id, lead_id, deal) = match (form.deal_id, form.lead_id) {
+        (Some(deal), None) => {
+            let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+            let head = ssr::permitted_deal(&ctx, &auth, deal).await?;
+            (auth.user, Some(deal), None, Some(head))
+        }
+        (None, Some(lead)) => {
+            let auth = ctx.authorize(Module::Leads, Action::Edit).await?;
+            ssr::permitted_lead(&ctx, &auth, lead).await?;
+            (auth.user, None, Some(lead), None)
+        }
+        _ => return Err(AppError::invalid("deal", Problem::Required)),
+    };
+    let activity =
+        NewActivity { kind: form.kind, user_id: user.id, deal_id, lead_id, client_id: None, duration_s, note };
+    let logged = ctx.storage().add_activity(user.org_id, &activity, ssr::now_ms()).await?;
+    if let Some(head) = deal {
+        ssr::publish(&ctx, user.org_id, head.pipeline_id, &head);
+    }
+    Ok(logged)
+}
+
+/// Whom and which departments the board's filters offer: those the caller's deals right covers.
+#[server(prefix = "/api", endpoint = "board/options")]
+pub async fn board_options() -> Result<super::BoardOptions, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    let org = auth.user.org_id;
+    let visibility = auth.visibility()?;
+    let people = ctx.storage().users(org, visibility).await?;
+    let departments = ctx.storage().departments(org, visibility).await?;
+    Ok(super::BoardOptions {
+        people: people.into_iter().filter(|u| u.active).map(|u| (u.id, u.name)).collect(),
+        departments: departments.into_iter().map(|d| (d.id, d.name)).collect(),
+    })
+}
+
+/// Moves that skipped required stages, newest first.
+#[server(prefix = "/api", endpoint = "violations")]
+pub async fn list_violations() -> Result<Vec<Violation>, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    Ok(ctx.storage().violations(auth.user.org_id, auth.visibility()?, 50).await?)
+}
+
+/// A stage added or changed: name, kind, probability, required, stale days, place, archived.
+#[server(prefix = "/api", endpoint = "stages/save", input = server_fn::codec::Json)]
+pub async fn save_stage(form: StageForm) -> Result<Stage, AppError> {
+    use crate::error::Problem;
+    let ctx = crate::access::guard::Ctx::get().await?;
+    let auth = ssr::pipeline_admin(&ctx).await?;
+    let name = super::clean_text("name", &form.name, 60)?;
+    if !(0..=100).contains(&form.probability) {
+        return Err(AppError::invalid("probability", Problem::Unknown));
+    }
+    if !(0..=365).contains(&form.stale_days) {
+        return Err(AppError::invalid("stale_days", Problem::Unknown));
+    }
+    let edit = StageForm { name, ..form };
+    Ok(ctx.storage().save_stage(auth.user.org_id, &edit).await?)
+}
+
+/// A pipeline added (with a first stage, won and lost) or renamed, and whether it blocks skips.
+#[server(prefix = "/api", endpoint = "pipelines/save")]
+pub async fn save_pipeline(id: Option<PipelineId>, name: String, block_skips: bool) -> Result<Pipeline, AppError> {
+    let ctx = crate::access::guard::Ctx::get().await?;
+    let auth = ssr::pipeline_admin(&ctx).await?;
+    let name = super::clean_text("name", &name, 60)?;
+    Ok(ctx.storage().save_pipeline(auth.user.org_id, id, &name, block_skips).await?)
+}
+
+/// Leads the caller may see, newest first, a page at a time.
+#[server(prefix = "/api", endpoint = "leads", input = server_fn::codec::Json)]
+pub async fn list_leads(filter: LeadFilter) -> Result<LeadPage, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    use crate::error::Problem;
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Leads, Action::View).await?;
+    if filter.search.as_deref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(AppError::invalid("search", Problem::TooLong { max: 100 }));
+    }
+    Ok(ctx.storage().leads(auth.user.org_id, &filter, auth.visibility()?).await?)
+}
+
+/// A new lead, with the caller responsible.
+#[server(prefix = "/api", endpoint = "leads/create", input = server_fn::codec::Json)]
+pub async fn create_lead(form: NewLeadForm) -> Result<Lead, AppError> {
+    use super::{clean_text, optional_text, MAX_TITLE};
+    use crate::access::{guard::Ctx, Action, Module, Owner};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Leads, Action::Create).await?;
+    auth.check(Owner { user: Some(auth.user.id), department: auth.user.department_id })?;
+    let form = NewLeadForm {
+        title: clean_text("title", &form.title, MAX_TITLE)?,
+        source: ssr::clean_source(&form.source)?,
+        contact_name: optional_text("contact_name", &form.contact_name, MAX_TITLE)?,
+        phone: optional_text("phone", &form.phone, 40)?,
+    };
+    Ok(ctx.storage().create_lead(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?)
+}
+
+/// Takes a lead on, disqualifies it (a reason is required) or turns it into a deal.
+#[server(prefix = "/api", endpoint = "leads/status")]
+pub async fn set_lead_status(
+    id: LeadId,
+    status: LeadStatus,
+    reason: Option<String>,
+    pipeline_id: Option<PipelineId>,
+) -> Result<Lead, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Leads, Action::Edit).await?;
+    let org = auth.user.org_id;
+    ssr::permitted_lead(&ctx, &auth, id).await?;
+    let reason = reason
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| super::clean_text("disqualify_reason", r, super::MAX_REASON))
+        .transpose()?;
+    let change = crate::storage::LeadChange { status, reason, pipeline: pipeline_id };
+    let lead = ctx.storage().set_lead_status(org, auth.user.id, id, &change, ssr::now_ms()).await?;
+    if let Some(deal) = lead.deal_id.filter(|_| status == LeadStatus::Qualified) {
+        if let Some(head) = ctx.storage().deal_head(org, deal).await? {
+            ssr::publish(&ctx, org, head.pipeline_id, &head);
+        }
+    }
+    Ok(lead)
+}
