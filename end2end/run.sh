@@ -17,4 +17,10 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 cd end2end
-BASE_URL="http://127.0.0.1:$port" ../node_modules/.bin/playwright test "$@"
+status=0
+BASE_URL="http://127.0.0.1:$port" ../node_modules/.bin/playwright test "$@" || status=$?
+if [ $status -ne 0 ]; then
+  echo "== server errors during the failed run"
+  grep -E "ERROR|panicked" "$log" | tail -40 || true
+fi
+exit $status

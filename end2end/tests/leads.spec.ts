@@ -1,0 +1,41 @@
+import { test, expect } from '@playwright/test';
+
+test('a manager adds a lead, cannot refuse it without a reason, then turns another into a deal', async ({ page }, info) => {
+  const email = info.project.name === 'phone' ? 'manager9@voronka.demo' : 'manager8@voronka.demo';
+  await page.goto('/login');
+  await page.waitForSelector('body[data-hydrated]');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Пароль').fill('demo-pass-2026');
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await expect(page.getByTestId('greeting')).toBeVisible();
+
+  await page.goto('/leads');
+  await page.waitForSelector('body[data-hydrated]');
+  await expect(page.getByTestId('leads')).toBeVisible();
+  const title = `Заявка ${info.project.name} ${Date.now()}`;
+  await page.getByRole('button', { name: 'Новый лид' }).click();
+  await page.getByRole('button', { name: 'Создать' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Название: обязательное поле');
+  await page.getByLabel('Название').fill(title);
+  await page.getByLabel('Телефон').fill('+7 900 123-45-67');
+  await page.getByRole('button', { name: 'Создать' }).click();
+
+  const row = page.locator('tr', { hasText: title });
+  await expect(row).toContainText('Новый');
+  await row.getByRole('button', { name: 'Отклонить' }).click();
+  await row.getByRole('button', { name: 'Подтвердить' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Причина отказа: обязательное поле');
+  await expect(row).toContainText('Новый');
+  await row.getByLabel('Причина отказа').fill('Нет бюджета');
+  await row.getByRole('button', { name: 'Подтвердить' }).click();
+  await expect(row).toContainText('Отклонён');
+  await expect(row).toContainText('Нет бюджета');
+
+  await row.getByRole('button', { name: 'В работу' }).click();
+  await expect(row).toContainText('В работе');
+  await row.getByRole('button', { name: 'В сделку' }).click();
+  await expect(row).toContainText('Сделка');
+  await row.getByRole('link', { name: 'Открыть сделку' }).click();
+  await expect(page.getByRole('heading', { name: title })).toBeVisible();
+  await expect(page.getByTestId('deal-stage')).toHaveText('Новая');
+});

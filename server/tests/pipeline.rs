@@ -1,0 +1,502 @@
+//! The pipeline through its server functions, on SQLite and PostgreSQL:
+//! setup, the board and its scopes, moves with versions and idempotency keys,
+//! stage discipline, losses, deals, activities, leads, live events and bad input.
+
+#![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
+
+mod common;
+
+use app::error::{AppError, Problem};
+use app::pipeline::{Board, DealPage, Lead, LeadPage, Moved, Pipeline, Stage, Violation};
+use common::*;
+use serde_json::{json, Value};
+
+/// A pipeline "New → Qualification (required) → Proposal → Won / Lost".
+struct Funnel {
+    pipeline: i64,
+    new: i64,
+    qualification: i64,
+    proposal: i64,
+    won: i64,
+    lost: i64,
+}
+
+async fn save_stage(c: &Client, pipeline: i64, name: &str, position: i32, required: bool) -> Result<Stage, AppError> {
+    let form = json!({"id": null, "pipeline_id": pipeline, "name": name, "kind": "open", "probability": 30,
+        "required": required, "stale_days": 5, "archived": false, "position": position});
+    c.call_json("stages/save", json!({ "form": form })).await
+}
+
+async fn set_up_funnel(admin: &Client, block_skips: bool) -> Funnel {
+    let flag = if block_skips { "true" } else { "false" };
+    let p: Pipeline = admin.call("pipelines/save", &[("name", "Продажи"), ("block_skips", flag)]).await.unwrap();
+    let qualification = save_stage(admin, p.id, "Квалификация", 1, true).await.unwrap();
+    let proposal = save_stage(admin, p.id, "КП", 2, false).await.unwrap();
+    let pipelines: Vec<Pipeline> = admin.call("pipelines", &[]).await.unwrap();
+    let stages = &pipelines.iter().find(|x| x.id == p.id).unwrap().stages;
+    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Новая", "Квалификация", "КП", "Успешно", "Провалена"]);
+    Funnel {
+        pipeline: p.id,
+        new: stages[0].id,
+        qualification: qualification.id,
+        proposal: proposal.id,
+        won: stages[3].id,
+        lost: stages[4].id,
+    }
+}
+
+async fn create_deal(c: &Client, pipeline: i64, title: &str, amount: i64) -> Result<i64, AppError> {
+    c.call_json(
+        "deals/create",
+        json!({"form": {"pipeline_id": pipeline, "title": title, "amount": amount, "client_name": "ООО Ромашка", "source": "website"}}),
+    )
+    .await
+}
+
+async fn move_deal(c: &Client, deal: i64, to: i64, version: i64, key: &str) -> Result<Moved, AppError> {
+    c.call_json(
+        "deals/move",
+        json!({"request": {"deal_id": deal, "to_stage_id": to, "version": version, "key": key, "loss_reason": null}}),
+    )
+    .await
+}
+
+async fn board(c: &Client, pipeline: i64, extra: Value) -> Result<Board, AppError> {
+    let mut filter = json!({"pipeline_id": pipeline});
+    filter.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    c.call_json("board", json!({ "filter": filter })).await
+}
+
+fn deal_ids(b: &Board) -> Vec<i64> {
+    let mut ids: Vec<i64> = b.columns.iter().flat_map(|c| c.cards.iter().map(|d| d.id)).collect();
+    ids.sort();
+    ids
+}
+
+async fn deal_page(c: &Client, id: i64) -> Result<DealPage, AppError> {
+    c.call("deals/get", &[("id", &id.to_string())]).await
+}
+
+#[tokio::test]
+async fn pipelines_are_set_up_by_heads_and_admins_only() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let (head, _) = signed_in(&server, org.head_a).await;
+        let (manager, _) = signed_in(&server, org.manager_a).await;
+        let f = set_up_funnel(&admin, false).await;
+
+        let added = save_stage(&head, f.pipeline, "Встреча", 2, false).await.unwrap();
+        assert_eq!(added.position, 2);
+        assert_eq!(save_stage(&manager, f.pipeline, "Моя", 1, false).await.unwrap_err(), AppError::Forbidden);
+        let renamed: Result<Pipeline, AppError> = manager
+            .call("pipelines/save", &[("id", &f.pipeline.to_string()), ("name", "X"), ("block_skips", "true")])
+            .await;
+        assert_eq!(renamed.unwrap_err(), AppError::Forbidden);
+        assert_eq!(
+            save_stage(&admin, f.pipeline, " ", 1, false).await.unwrap_err(),
+            AppError::invalid("name", Problem::Required)
+        );
+
+        // A stage with deals cannot be archived (they would vanish from the board); an empty one can.
+        let deal = create_deal(&manager, f.pipeline, "Окна", 100).await.unwrap();
+        let archive = |id: i64, position: i32| {
+            let form = json!({"id": id, "pipeline_id": f.pipeline, "name": "Старая", "kind": "open", "probability": 10,
+                "required": false, "stale_days": 3, "archived": true, "position": position});
+            admin.call_json::<Stage>("stages/save", json!({ "form": form }))
+        };
+        assert_eq!(archive(f.new, 0).await.unwrap_err(), AppError::invalid("stage", Problem::InUse));
+        let archived = archive(added.id, 2).await.unwrap();
+        assert!(archived.archived);
+        let b = board(&manager, f.pipeline, json!({})).await.unwrap();
+        assert!(b.columns.iter().all(|c| c.stage.id != added.id), "archived stages leave the board");
+        assert_eq!(deal_ids(&b), vec![deal]);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn the_board_shows_each_person_what_their_rights_cover() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (ma, _) = signed_in(&server, org.manager_a).await;
+        let (ma2, _) = signed_in(&server, org.manager_a2).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let (head_a, _) = signed_in(&server, org.head_a).await;
+        let (head_b, _) = signed_in(&server, org.head_b).await;
+        let (viewer, _) = signed_in(&server, org.viewer_a).await;
+        let a1 = create_deal(&ma, f.pipeline, "Окна для школы", 150_000_00).await.unwrap();
+        let a2 = create_deal(&ma2, f.pipeline, "Двери", 50_000_00).await.unwrap();
+        let b1 = create_deal(&mb, f.pipeline, "Крыша", 70_000_00).await.unwrap();
+
+        assert_eq!(deal_ids(&board(&ma, f.pipeline, json!({})).await.unwrap()), vec![a1]);
+        assert_eq!(deal_ids(&board(&head_a, f.pipeline, json!({})).await.unwrap()), vec![a1, a2]);
+        assert_eq!(deal_ids(&board(&viewer, f.pipeline, json!({})).await.unwrap()), vec![a1, a2]);
+        assert_eq!(deal_ids(&board(&head_b, f.pipeline, json!({})).await.unwrap()), vec![b1]);
+        let all = board(&admin, f.pipeline, json!({})).await.unwrap();
+        assert_eq!(deal_ids(&all), vec![a1, a2, b1]);
+        let first = &all.columns[0];
+        assert_eq!((first.count, first.total), (3, 270_000_00));
+        assert_eq!(first.cards[0].client.as_deref(), Some("ООО Ромашка"));
+
+        // Filters narrow within the rights: search is case-insensitive in Cyrillic too.
+        assert_eq!(deal_ids(&board(&admin, f.pipeline, json!({"search": "окна"})).await.unwrap()), vec![a1]);
+        assert_eq!(deal_ids(&board(&admin, f.pipeline, json!({"search": "РОМАШКА"})).await.unwrap()).len(), 3);
+        assert_eq!(deal_ids(&board(&admin, f.pipeline, json!({"search": "100%"})).await.unwrap()), Vec::<i64>::new());
+        assert_eq!(deal_ids(&board(&admin, f.pipeline, json!({"department_id": org.dept_b})).await.unwrap()), vec![b1]);
+        let mb_id = deal_page(&admin, b1).await.unwrap().deal.card.manager_id;
+        assert_eq!(
+            deal_ids(&board(&head_a, f.pipeline, json!({"manager_id": mb_id})).await.unwrap()),
+            Vec::<i64>::new()
+        );
+        assert_eq!(deal_ids(&board(&admin, f.pipeline, json!({"source": "phone"})).await.unwrap()), Vec::<i64>::new());
+        assert_eq!(deal_ids(&board(&admin, f.pipeline, json!({"created_days": 7})).await.unwrap()).len(), 3);
+        assert_eq!(
+            board(&admin, f.pipeline, json!({"created_days": 0})).await.unwrap_err(),
+            AppError::invalid("period", Problem::Unknown)
+        );
+        assert_eq!(
+            board(&admin, f.pipeline + 1000, json!({})).await.unwrap_err(),
+            AppError::invalid("pipeline", Problem::Unknown)
+        );
+
+        // Single deals follow the same rights.
+        assert!(deal_page(&head_a, a2).await.is_ok());
+        assert_eq!(deal_page(&ma, a2).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(deal_page(&head_b, a1).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(deal_page(&admin, 999_999).await.unwrap_err(), AppError::NotFound);
+        assert_eq!(move_deal(&mb, a1, f.qualification, 0, "k1").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(move_deal(&viewer, a1, f.qualification, 0, "k1").await.unwrap_err(), AppError::Forbidden);
+        assert!(move_deal(&head_a, a2, f.qualification, 0, "k1").await.is_ok());
+        // A viewer cannot create; a manager cannot create for someone else's department.
+        assert_eq!(create_deal(&viewer, f.pipeline, "X", 1).await.unwrap_err(), AppError::Forbidden);
+        let other: Result<i64, AppError> = ma
+            .call_json("deals/create", json!({"form": {"pipeline_id": f.pipeline, "title": "X", "amount": 1, "client_name": "", "source": "ads", "responsible_id": mb_id}}))
+            .await;
+        assert_eq!(other.unwrap_err(), AppError::Forbidden);
+        let anonymous = server.client();
+        assert_eq!(board(&anonymous, f.pipeline, json!({})).await.unwrap_err(), AppError::Unauthenticated);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn moves_carry_versions_and_keys_so_nothing_is_lost_or_doubled() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (m, _) = signed_in(&server, org.manager_a).await;
+        let (head, _) = signed_in(&server, org.head_a).await;
+        let deal = create_deal(&m, f.pipeline, "Окна", 100_00).await.unwrap();
+
+        let moved = move_deal(&m, deal, f.qualification, 0, "move-1").await.unwrap();
+        assert_eq!((moved.stage_id, moved.version, moved.replayed), (f.qualification, 1, false));
+        // The same key again (a retry after a lost answer) repeats the answer and moves nothing.
+        let again = move_deal(&m, deal, f.qualification, 0, "move-1").await.unwrap();
+        assert_eq!((again.stage_id, again.version, again.replayed), (f.qualification, 1, true));
+        // A stale version with a new key is a conflict, not an overwrite.
+        assert_eq!(move_deal(&head, deal, f.proposal, 0, "move-2").await.unwrap_err(), AppError::Conflict);
+        let page = deal_page(&m, deal).await.unwrap();
+        assert_eq!((page.deal.card.stage_id, page.deal.card.version), (f.qualification, 1));
+        assert_eq!(page.events.len(), 2, "created + one move");
+
+        // Two people move the same version at once: exactly one wins.
+        let (a, b) =
+            tokio::join!(move_deal(&m, deal, f.proposal, 1, "race-a"), move_deal(&head, deal, f.new, 1, "race-b"));
+        let results = [a, b];
+        let wins: Vec<&Moved> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let conflicts = results.iter().filter(|r| matches!(r, Err(AppError::Conflict))).count();
+        assert_eq!((wins.len(), conflicts), (1, 1), "{results:?}");
+        let page = deal_page(&m, deal).await.unwrap();
+        assert_eq!(page.deal.card.stage_id, wins[0].stage_id);
+        assert_eq!(page.events.len(), 3);
+        assert_eq!(page.events.last().unwrap().to_stage_id, Some(wins[0].stage_id));
+        assert_eq!(page.events[1].actor, "manager.a");
+
+        // Bad input changes nothing.
+        assert_eq!(
+            move_deal(&m, deal, 987_654, 2, "bad-1").await.unwrap_err(),
+            AppError::invalid("stage", Problem::Unknown)
+        );
+        assert_eq!(move_deal(&m, deal, f.won, 2, "").await.unwrap_err(), AppError::invalid("key", Problem::Unknown));
+        assert_eq!(
+            move_deal(&m, deal, f.won, 2, &"k".repeat(65)).await.unwrap_err(),
+            AppError::invalid("key", Problem::Unknown)
+        );
+        assert_eq!(move_deal(&m, 987_654, f.won, 2, "bad-2").await.unwrap_err(), AppError::NotFound);
+        assert_eq!(deal_page(&m, deal).await.unwrap().events.len(), 3);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn skipping_a_required_stage_is_recorded_and_blocked_where_the_pipeline_says() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let (m, _) = signed_in(&server, org.manager_a).await;
+        let (head, _) = signed_in(&server, org.head_a).await;
+        let (head_b, _) = signed_in(&server, org.head_b).await;
+
+        let lax = set_up_funnel(&admin, false).await;
+        let deal = create_deal(&m, lax.pipeline, "Окна", 100_00).await.unwrap();
+        let moved = move_deal(&m, deal, lax.proposal, 0, "skip-1").await.unwrap();
+        assert_eq!(moved.skipped, vec![lax.qualification]);
+        let page = deal_page(&m, deal).await.unwrap();
+        assert!(page.events.last().unwrap().skipped_required);
+        let seen: Vec<Violation> = head.call("violations", &[]).await.unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!((seen[0].deal_id, seen[0].blocked, seen[0].to_stage_id), (deal, false, lax.proposal));
+        let other: Vec<Violation> = head_b.call("violations", &[]).await.unwrap();
+        assert!(other.is_empty(), "another department's violations stay there");
+        // Back and forward again through a visited stage is not a new skip.
+        move_deal(&m, deal, lax.qualification, 1, "back").await.unwrap();
+        let forward = move_deal(&m, deal, lax.won, 2, "win").await.unwrap();
+        assert!(forward.skipped.is_empty());
+        let page = deal_page(&m, deal).await.unwrap();
+        assert!(page.deal.closed_at.is_some(), "a won deal is closed");
+
+        let strict = set_up_funnel(&admin, true).await;
+        let deal = create_deal(&m, strict.pipeline, "Двери", 100_00).await.unwrap();
+        assert_eq!(
+            move_deal(&m, deal, strict.proposal, 0, "skip-2").await.unwrap_err(),
+            AppError::invalid("stage", Problem::SkipsRequired)
+        );
+        let page = deal_page(&m, deal).await.unwrap();
+        assert_eq!((page.deal.card.stage_id, page.deal.card.version, page.events.len()), (strict.new, 0, 1));
+        let seen: Vec<Violation> = head.call("violations", &[]).await.unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!((seen[0].deal_id, seen[0].blocked), (deal, true), "newest first, marked blocked");
+        // Losing is possible from anywhere, but needs a reason.
+        assert_eq!(
+            move_deal(&m, deal, strict.lost, 0, "lose-1").await.unwrap_err(),
+            AppError::invalid("loss_reason", Problem::Required)
+        );
+        let lost: Moved = m
+            .call_json(
+                "deals/move",
+                json!({"request": {"deal_id": deal, "to_stage_id": strict.lost, "version": 0, "key": "lose-2", "loss_reason": "  Дорого "}}),
+            )
+            .await
+            .unwrap();
+        assert!(lost.skipped.is_empty());
+        let page = deal_page(&m, deal).await.unwrap();
+        assert_eq!(page.deal.loss_reason.as_deref(), Some("Дорого"));
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn deals_and_activities_refuse_bad_input_and_store_nothing() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (m, _) = signed_in(&server, org.manager_a).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+
+        let invalid = |field: &str, problem: Problem| AppError::invalid(field, problem);
+        assert_eq!(create_deal(&m, f.pipeline, "Окна", -1).await.unwrap_err(), invalid("amount", Problem::Negative));
+        assert_eq!(create_deal(&m, f.pipeline, "  ", 1).await.unwrap_err(), invalid("title", Problem::Required));
+        assert_eq!(
+            create_deal(&m, f.pipeline, &"я".repeat(201), 1).await.unwrap_err(),
+            invalid("title", Problem::TooLong { max: 200 })
+        );
+        assert_eq!(create_deal(&m, 987_654, "Окна", 1).await.unwrap_err(), invalid("pipeline", Problem::Unknown));
+        assert_eq!(db.count("SELECT COUNT(*) FROM deals").await, 0);
+        assert_eq!(db.count("SELECT COUNT(*) FROM clients").await, 0);
+
+        // Another organisation's deal is not found, whatever its id.
+        let stranger_org = {
+            let s = db.open().await.storage;
+            let other = s.create_org("Чужая", "Europe/Moscow").await.unwrap();
+            let p = s.save_pipeline(other, None, "Их воронка", false).await.unwrap();
+            let user = s
+                .insert_user(
+                    other,
+                    &app::org::NewUser {
+                        email: "them@x.ru".into(),
+                        name: "Они".into(),
+                        password: String::new(),
+                        role: app::access::Role::Admin,
+                        department_id: None,
+                    },
+                    "h",
+                )
+                .await
+                .unwrap();
+            let deal = app::storage::NewDeal {
+                pipeline_id: p.id,
+                title: "Чужая сделка".into(),
+                amount: 1,
+                client_name: None,
+                source: "ads".into(),
+                responsible_id: user.id,
+                lead_id: None,
+            };
+            (p, s.create_deal(other, user.id, &deal, 1).await.unwrap())
+        };
+        let (their_pipeline, their_deal) = stranger_org;
+        assert_eq!(deal_page(&admin, their_deal.id).await.unwrap_err(), AppError::NotFound);
+        assert_eq!(
+            move_deal(&admin, their_deal.id, their_pipeline.stages[1].id, 0, "x").await.unwrap_err(),
+            AppError::NotFound
+        );
+        assert_eq!(
+            create_deal(&admin, their_pipeline.id, "Окна", 1).await.unwrap_err(),
+            invalid("pipeline", Problem::Unknown)
+        );
+        // Moving our deal into their stage is an unknown stage.
+        let ours = create_deal(&m, f.pipeline, "Окна", 5_000_00).await.unwrap();
+        assert_eq!(
+            move_deal(&m, ours, their_pipeline.stages[1].id, 0, "x").await.unwrap_err(),
+            invalid("stage", Problem::Unknown)
+        );
+
+        let call = json!({"kind": "call_out", "deal_id": ours, "lead_id": null, "duration_s": 95, "note": "Перезвонить во вторник"});
+        let logged = log(&m, call.clone()).await.unwrap();
+        assert_eq!((logged.duration_s, logged.user.as_str()), (Some(95), "manager.a"));
+        assert_eq!(log(&mb, call.clone()).await.unwrap_err(), AppError::Forbidden);
+        let mut negative = call.clone();
+        negative["duration_s"] = json!(-5);
+        assert_eq!(log(&m, negative).await.unwrap_err(), invalid("duration", Problem::Negative));
+        let mut empty_note = call.clone();
+        empty_note["kind"] = json!("note");
+        empty_note["note"] = json!(" ");
+        assert_eq!(log(&m, empty_note).await.unwrap_err(), invalid("note", Problem::Required));
+        let mut nowhere = call.clone();
+        nowhere["deal_id"] = Value::Null;
+        assert_eq!(log(&m, nowhere).await.unwrap_err(), invalid("deal", Problem::Required));
+        let page = deal_page(&m, ours).await.unwrap();
+        assert_eq!(page.activities.len(), 1);
+        assert_eq!(page.activities[0].note, "Перезвонить во вторник");
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn lead_status(c: &Client, pipeline: i64, id: i64, status: &str, reason: Option<&str>) -> Result<Lead, AppError> {
+    let (id, pipeline) = (id.to_string(), pipeline.to_string());
+    let mut args = vec![("id", id.as_str()), ("status", status), ("pipeline_id", pipeline.as_str())];
+    if let Some(r) = reason {
+        args.push(("reason", r));
+    }
+    c.call("leads/status", &args).await
+}
+
+async fn log(c: &Client, form: Value) -> Result<app::pipeline::Activity, AppError> {
+    c.call_json("activities/create", json!({ "form": form })).await
+}
+
+#[tokio::test]
+async fn leads_need_a_reason_to_be_refused_and_become_deals_when_qualified() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (m, _) = signed_in(&server, org.manager_a).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let (viewer, _) = signed_in(&server, org.viewer_a).await;
+
+        let new_lead = |title: &str| json!({"form": {"title": title, "source": "Website", "contact_name": "Анна", "phone": "+7 900 000-00-00"}});
+        let lead: Lead = m.call_json("leads/create", new_lead("Заявка с сайта")).await.unwrap();
+        assert_eq!((lead.status.as_str(), lead.source.as_str(), lead.first_response_at), ("new", "website", None));
+        assert_eq!(
+            m.call_json::<Lead>("leads/create", new_lead(" ")).await.unwrap_err(),
+            AppError::invalid("title", Problem::Required)
+        );
+        assert_eq!(viewer.call_json::<Lead>("leads/create", new_lead("X")).await.unwrap_err(), AppError::Forbidden);
+
+        assert_eq!(
+            lead_status(&m, f.pipeline, lead.id, "disqualified", None).await.unwrap_err(),
+            AppError::invalid("disqualify_reason", Problem::Required)
+        );
+        assert_eq!(
+            lead_status(&m, f.pipeline, lead.id, "disqualified", Some("   ")).await.unwrap_err(),
+            AppError::invalid("disqualify_reason", Problem::Required)
+        );
+        assert_eq!(lead_status(&mb, f.pipeline, lead.id, "in_work", None).await.unwrap_err(), AppError::Forbidden);
+        let page: LeadPage = m.call_json("leads", json!({"filter": {"page": 0}})).await.unwrap();
+        assert_eq!((page.total, page.leads[0].status.as_str()), (1, "new"), "refused changes stored nothing");
+
+        let taken = lead_status(&m, f.pipeline, lead.id, "in_work", None).await.unwrap();
+        assert!(taken.first_response_at.is_some(), "the first status change is the first response");
+        let refused = lead_status(&m, f.pipeline, lead.id, "disqualified", Some("Нет бюджета")).await.unwrap();
+        assert_eq!(refused.disqualify_reason.as_deref(), Some("Нет бюджета"));
+        assert_eq!(
+            lead_status(&m, f.pipeline, lead.id, "qualified", None).await.unwrap_err(),
+            AppError::invalid("status", Problem::Unknown),
+            "a refused lead is taken on again before it becomes a deal"
+        );
+
+        let second: Lead = m.call_json("leads/create", new_lead("Звонок")).await.unwrap();
+        let qualified = lead_status(&m, f.pipeline, second.id, "qualified", None).await.unwrap();
+        let deal = qualified.deal_id.expect("qualifying makes a deal");
+        let page = deal_page(&m, deal).await.unwrap();
+        assert_eq!((page.deal.card.stage_id, page.deal.card.client.as_deref()), (f.new, Some("Анна")));
+
+        let filtered: LeadPage =
+            m.call_json("leads", json!({"filter": {"status": "qualified", "page": 0}})).await.unwrap();
+        assert_eq!(filtered.leads.iter().map(|l| l.id).collect::<Vec<_>>(), vec![second.id]);
+        let theirs: LeadPage = mb.call_json("leads", json!({"filter": {"page": 0}})).await.unwrap();
+        assert_eq!(theirs.total, 0);
+        let head_view: LeadPage =
+            viewer.call_json("leads", json!({"filter": {"search": "Звон", "page": 0}})).await.unwrap();
+        assert_eq!(head_view.total, 1);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn other_browsers_hear_of_a_move_within_a_second_if_they_may_see_it() {
+    use std::time::Duration;
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (m, _) = signed_in(&server, org.manager_a).await;
+        let (head, _) = signed_in(&server, org.head_a).await;
+        let (head_b, _) = signed_in(&server, org.head_b).await;
+        let deal = create_deal(&m, f.pipeline, "Окна", 100).await.unwrap();
+
+        let anonymous = server.client().http.get(format!("{}/api/live", server.base)).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        let mut watching = head.http.get(format!("{}/api/live", server.base)).send().await.unwrap();
+        let mut stranger = head_b.http.get(format!("{}/api/live", server.base)).send().await.unwrap();
+        assert_eq!(watching.headers()["content-type"], "text/event-stream");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        move_deal(&m, deal, f.qualification, 0, "live-1").await.unwrap();
+        let chunk = tokio::time::timeout(Duration::from_secs(1), watching.chunk()).await.expect("an event within 1 s");
+        let text = String::from_utf8(chunk.unwrap().unwrap().to_vec()).unwrap();
+        assert!(text.contains("event: deal"), "{text}");
+        assert!(text.contains(&format!("\"deal_id\":{deal}")), "{text}");
+        let nothing = tokio::time::timeout(Duration::from_millis(500), stranger.chunk()).await;
+        assert!(nothing.is_err(), "head of another department heard {nothing:?}");
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
