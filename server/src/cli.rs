@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `demo`, `create-user`, `backup`.
+//! The command line: `serve`, `migrate`, `demo`, `create-user`, `backup`, `bench`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -67,6 +67,25 @@ pub enum Command {
     },
     /// Copy the live SQLite database to a file (consistent, while serving).
     Backup { path: PathBuf },
+    /// Replace all data with the demo plus a large generated history, then
+    /// print board load and move latency figures.
+    Bench {
+        #[arg(long, default_value_t = 1_000_000)]
+        deals: usize,
+        #[arg(long, default_value_t = 10)]
+        events_per_deal: usize,
+        #[arg(long, default_value_t = 5)]
+        activities_per_deal: usize,
+        /// Measure the data already there instead of generating.
+        #[arg(long)]
+        keep_data: bool,
+        /// Board loads per case; moves measured one at a time are five times as many.
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+        /// How long the parallel move run lasts.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 impl Cli {
@@ -112,6 +131,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::anyhow!(app::error::AppError::from(e).message(app::i18n::Locale::En.texts()))
                 })?;
             println!("Created {} ({}) with id {}.", user.email, <&str>::from(new.role), user.id);
+        }
+        Command::Bench { deals, events_per_deal, activities_per_deal, keep_data, rounds, seconds } => {
+            if !keep_data {
+                let scale = crate::bench::Scale { deals, events_per_deal, activities_per_deal };
+                crate::bench::generate(db.storage.as_ref(), scale, 2026).await?;
+            }
+            crate::bench::measure(db.storage.clone(), rounds, seconds).await?;
         }
         Command::Backup { path } => {
             let Some(store) = &db.sqlite else {

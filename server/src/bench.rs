@@ -1,0 +1,312 @@
+//! `voronka bench`: fills a database with a large organisation (on top of the
+//! demo one) and prints how fast the board loads and deals move, measured at
+//! the storage port — the part of a request that grows with the data.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::access::Visibility;
+use app::demo::{self, DemoActivity, DemoClient, DemoData, DemoDeal, DemoDealEvent, DemoOrg};
+use app::pipeline::{ActivityKind, BoardFilter, ClientKind, MoveRequest, StageKind};
+use app::storage::{MoveOutcome, Storage};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const DAY: i64 = 24 * 60 * 60 * 1000;
+/// Deals written per transaction while generating.
+const CHUNK: usize = 5_000;
+
+/// How big the generated organisation is.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    pub deals: usize,
+    /// Stage events per deal, the creation included.
+    pub events_per_deal: usize,
+    pub activities_per_deal: usize,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Replaces the data with the demo organisation plus `scale` more deals with their history.
+pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let now = now_ms();
+    let hash = app::auth::password::hash(demo::DEMO_PASSWORD.into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let base = demo::generate(seed, now, hash);
+    storage.import_demo(&base).await?;
+    let managers: Vec<i64> = base.users.iter().filter(|u| u.role == app::access::Role::Manager).map(|u| u.id).collect();
+    let mut next_client = base.clients.iter().map(|c| c.id).max().unwrap_or(0);
+    let mut next_deal = base.deals.iter().map(|d| d.id).max().unwrap_or(0);
+    let mut next_event = base.events.iter().map(|e| e.id).max().unwrap_or(0);
+    let mut next_activity = base.activities.iter().map(|a| a.id).max().unwrap_or(0);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut written = 0;
+    while written < scale.deals {
+        let n = CHUNK.min(scale.deals - written);
+        let mut chunk = DemoData {
+            org: DemoOrg { id: base.org.id, name: String::new(), time_zone: String::new() },
+            departments: vec![],
+            users: vec![],
+            password_hash: String::new(),
+            pipelines: vec![],
+            stages: vec![],
+            clients: vec![],
+            leads: vec![],
+            deals: Vec::with_capacity(n),
+            events: Vec::with_capacity(n * scale.events_per_deal),
+            activities: Vec::with_capacity(n * scale.activities_per_deal),
+        };
+        for _ in 0..n {
+            let manager = managers[rng.gen_range(0..managers.len())];
+            if chunk.clients.is_empty() || rng.gen_bool(0.2) {
+                next_client += 1;
+                chunk.clients.push(DemoClient {
+                    id: next_client,
+                    name: format!("ООО «Клиент-{next_client}»"),
+                    kind: ClientKind::Company,
+                    phone: String::new(),
+                    email: String::new(),
+                    responsible_id: manager,
+                    created_at: now - 730 * DAY,
+                });
+            }
+            let client_id = chunk.clients.last().map_or(0, |c| c.id);
+            let pipeline_id = if rng.gen_bool(0.7) { 1 } else { 2 };
+            let stages: Vec<&demo::DemoStage> = base.stages.iter().filter(|s| s.pipeline_id == pipeline_id).collect();
+            let open: Vec<&demo::DemoStage> = stages.iter().copied().filter(|s| s.kind == StageKind::Open).collect();
+            // Most history is closed: about one deal in eight is still open.
+            let last = match rng.gen_range(0..8) {
+                0 => open[rng.gen_range(0..open.len())],
+                1..=4 => stages.iter().copied().find(|s| s.kind == StageKind::Won).unwrap_or(open[0]),
+                _ => stages.iter().copied().find(|s| s.kind == StageKind::Lost).unwrap_or(open[0]),
+            };
+            next_deal += 1;
+            // A deal lives a few days to a few weeks; closings spread over two years.
+            let step = rng.gen_range(DAY / 4..4 * DAY);
+            let lifetime = step * scale.events_per_deal.max(1) as i64;
+            let created_at = now - lifetime - rng.gen_range(0..730 * DAY);
+            let amount = rng.gen_range(10_000..2_000_000) * 100;
+            let mut stage = open[0];
+            for e in 0..scale.events_per_deal {
+                let to = if e == 0 {
+                    open[0]
+                } else if e + 1 == scale.events_per_deal {
+                    last
+                } else {
+                    open[rng.gen_range(0..open.len())]
+                };
+                next_event += 1;
+                chunk.events.push(DemoDealEvent {
+                    id: next_event,
+                    deal_id: next_deal,
+                    actor_id: manager,
+                    at: created_at + e as i64 * step,
+                    from_stage_id: (e > 0).then_some(stage.id),
+                    to_stage_id: to.id,
+                    amount,
+                    skipped_required: false,
+                });
+                stage = to;
+            }
+            let last_at = created_at + (scale.events_per_deal.max(1) as i64 - 1) * step;
+            for a in 0..scale.activities_per_deal {
+                next_activity += 1;
+                let call = a % 2 == 0;
+                chunk.activities.push(DemoActivity {
+                    id: next_activity,
+                    kind: if call { ActivityKind::CallOut } else { ActivityKind::Meeting },
+                    user_id: manager,
+                    deal_id: Some(next_deal),
+                    lead_id: None,
+                    client_id: None,
+                    at: created_at + a as i64 * step,
+                    duration_s: call.then(|| rng.gen_range(10..900)),
+                    note: String::new(),
+                });
+            }
+            chunk.deals.push(DemoDeal {
+                id: next_deal,
+                pipeline_id,
+                stage_id: last.id,
+                title: format!("Сделка {next_deal}"),
+                amount,
+                client_id,
+                lead_id: None,
+                source: ["website", "phone", "referral", "ads"][rng.gen_range(0..4)],
+                responsible_id: manager,
+                created_at,
+                stage_entered_at: last_at,
+                closed_at: (last.kind != StageKind::Open).then_some(last_at),
+                loss_reason: (last.kind == StageKind::Lost).then_some("Дорого"),
+                version: scale.events_per_deal.saturating_sub(1) as i64,
+            });
+        }
+        storage.append_generated(&chunk).await?;
+        written += n;
+        if written % (CHUNK * 20) == 0 || written == scale.deals {
+            println!("  {written} deals written ({:.0} s)", started.elapsed().as_secs_f64());
+        }
+    }
+    println!(
+        "Generated {} deals, {} stage events, {} activities on top of the demo in {:.1} s.",
+        scale.deals,
+        scale.deals * scale.events_per_deal,
+        scale.deals * scale.activities_per_deal,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn report(what: &str, mut times: Vec<Duration>) {
+    times.sort();
+    println!(
+        "{what:<44} n={:<5} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99)
+    );
+}
+
+/// One random move of a random deal to another open stage of its pipeline.
+async fn random_move(
+    storage: &dyn Storage,
+    pipelines: &[app::pipeline::Pipeline],
+    rng: &mut StdRng,
+    max_deal: i64,
+    actor: i64,
+    key: String,
+) -> Option<Duration> {
+    let id = rng.gen_range(1..=max_deal);
+    let head = storage.deal_head(1, id).await.ok()??;
+    let stages: Vec<i64> = pipelines
+        .iter()
+        .find(|p| p.id == head.pipeline_id)?
+        .stages
+        .iter()
+        .filter(|s| s.kind == StageKind::Open && s.id != head.stage_id)
+        .map(|s| s.id)
+        .collect();
+    let to = stages[rng.gen_range(0..stages.len())];
+    let request = MoveRequest { deal_id: id, to_stage_id: to, version: head.version, key, loss_reason: None };
+    let started = Instant::now();
+    let outcome = storage.move_deal(1, actor, &request, now_ms()).await;
+    let took = started.elapsed();
+    match outcome {
+        Ok(MoveOutcome::Moved(_)) | Ok(MoveOutcome::Blocked(_)) => Some(took),
+        // Another bench task moved it first; a conflict is an answer too, but not a move.
+        Err(_) => None,
+    }
+}
+
+/// Prints board load and move figures for the data in `storage`.
+pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64) -> anyhow::Result<()> {
+    let pipelines = storage.pipelines(1).await?;
+    let users = storage.users(1, Visibility::All).await?;
+    let managers: Vec<&app::org::User> = users.iter().filter(|u| u.role == app::access::Role::Manager).collect();
+    let head = users.iter().find(|u| u.role == app::access::Role::Head).ok_or_else(|| anyhow::anyhow!("no head"))?;
+    let admin = users.iter().find(|u| u.role == app::access::Role::Admin).ok_or_else(|| anyhow::anyhow!("no admin"))?;
+    let deals: i64 = {
+        // The highest deal id: deals are numbered from 1 without gaps by the generator.
+        let mut lo: i64 = 1;
+        let mut hi: i64 = 1 << 40;
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2;
+            if storage.deal_head(1, mid).await?.is_some() {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    };
+    println!("Backend {}: {} deals; pipeline «{}».", storage.backend(), deals, pipelines[0].name);
+
+    let mut rng = StdRng::seed_from_u64(7);
+    let cases: Vec<(&str, Visibility, BoardFilter)> = vec![
+        ("board, admin, no filter", Visibility::All, BoardFilter::default()),
+        (
+            "board, head (department)",
+            Visibility::Department { department: head.department_id, user: head.id },
+            BoardFilter::default(),
+        ),
+        ("board, manager (own deals)", Visibility::Own { user: managers[0].id }, BoardFilter::default()),
+        (
+            "board, admin, filter by manager",
+            Visibility::All,
+            BoardFilter { manager_id: Some(managers[1].id), ..Default::default() },
+        ),
+        (
+            "board, admin, search \"клиент-12\"",
+            Visibility::All,
+            BoardFilter { search: Some("клиент-12".into()), ..Default::default() },
+        ),
+        (
+            "board, admin, created within 30 days",
+            Visibility::All,
+            BoardFilter { created_days: Some(30), ..Default::default() },
+        ),
+    ];
+    let mut all = Vec::new();
+    for (what, visibility, filter) in cases {
+        let filter = BoardFilter { pipeline_id: pipelines[0].id, ..filter };
+        let mut times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let started = Instant::now();
+            storage.board(1, &filter, visibility, now_ms()).await?;
+            times.push(started.elapsed());
+        }
+        all.extend(times.iter().copied());
+        report(what, times);
+    }
+    report("board, all of the above", all);
+
+    let mut times = Vec::new();
+    for i in 0..rounds * 5 {
+        if let Some(t) =
+            random_move(storage.as_ref(), &pipelines, &mut rng, deals, admin.id, format!("bench-seq-{i}-{}", now_ms()))
+                .await
+        {
+            times.push(t);
+        }
+    }
+    report("move, one at a time", times);
+
+    let moved = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for t in 0..8u64 {
+        let (storage, moved, pipelines) = (storage.clone(), moved.clone(), pipelines.clone());
+        let actor = admin.id;
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(100 + t);
+            let mut i = 0;
+            while Instant::now() < until {
+                i += 1;
+                let key = format!("bench-par-{t}-{i}-{}", now_ms());
+                if random_move(storage.as_ref(), &pipelines, &mut rng, deals, actor, key).await.is_some() {
+                    moved.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let n = moved.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "moves, 8 tasks for {seconds} s: {n} moves, {:.0} moves/s (each reads its deal first)",
+        n as f64 / seconds as f64
+    );
+    Ok(())
+}
