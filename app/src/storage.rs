@@ -9,6 +9,9 @@ use crate::demo::DemoData;
 use crate::error::{AppError, Problem};
 use crate::i18n::{Locale, Theme};
 use crate::org::{Department, DeptId, NewUser, OrgId, User, UserId};
+use crate::pipeline::lists::{
+    ActivityFilter, ActivityList, Client, ClientFilter, ClientForm, ClientList, DealFilter, DealList,
+};
 use crate::pipeline::{
     Activity, ActivityKind, Board, BoardFilter, ClientId, DealId, DealPage, Lead, LeadFilter, LeadId, LeadPage,
     LeadStatus, Money, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, StageId, Violation,
@@ -112,6 +115,26 @@ pub struct NewActivity {
     pub client_id: Option<ClientId>,
     pub duration_s: Option<i32>,
     pub note: String,
+}
+
+/// A checked change to a deal; `client_name: None` detaches the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealChange {
+    pub id: DealId,
+    pub version: i64,
+    pub title: String,
+    pub amount: Money,
+    pub client_name: Option<String>,
+    pub source: String,
+    pub responsible_id: UserId,
+}
+
+/// The facts about a client that rights depend on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientHead {
+    pub id: ClientId,
+    pub responsible_id: Option<UserId>,
+    pub department_id: Option<DeptId>,
 }
 
 /// A checked lead status change.
@@ -221,6 +244,30 @@ pub trait Storage: Send + Sync + 'static {
     async fn add_activity(&self, org: OrgId, activity: &NewActivity, now_ms: i64) -> StorageResult<Activity>;
     /// Skipped required stages, newest first.
     async fn violations(&self, org: OrgId, visibility: Visibility, limit: i64) -> StorageResult<Vec<Violation>>;
+
+    /// Deals the visibility covers, filtered, sorted and a page at a time.
+    async fn deals(&self, org: OrgId, filter: &DealFilter, visibility: Visibility) -> StorageResult<DealList>;
+    /// Changes a deal if it is still at `change.version` ([`StorageError::Conflict`]
+    /// otherwise); a new responsible is an event in its history.
+    async fn update_deal(&self, org: OrgId, actor: UserId, change: &DealChange, now_ms: i64)
+        -> StorageResult<DealHead>;
+    async fn clients(&self, org: OrgId, filter: &ClientFilter, visibility: Visibility) -> StorageResult<ClientList>;
+    async fn client_head(&self, org: OrgId, id: ClientId) -> StorageResult<Option<ClientHead>>;
+    /// Adds (with `responsible`) or changes a checked client; a name another
+    /// client has is [`StorageError::Duplicate`].
+    async fn save_client(
+        &self,
+        org: OrgId,
+        form: &ClientForm,
+        responsible: UserId,
+        now_ms: i64,
+    ) -> StorageResult<Client>;
+    async fn activities(
+        &self,
+        org: OrgId,
+        filter: &ActivityFilter,
+        visibility: Visibility,
+    ) -> StorageResult<ActivityList>;
 
     async fn leads(&self, org: OrgId, filter: &LeadFilter, visibility: Visibility) -> StorageResult<LeadPage>;
     async fn lead_head(&self, org: OrgId, id: LeadId) -> StorageResult<Option<LeadHead>>;

@@ -7,6 +7,7 @@
 mod common;
 
 use app::error::{AppError, Problem};
+use app::pipeline::lists::{ActivityList, Client as Buyer, ClientList, DealList};
 use app::pipeline::{Board, DealPage, Lead, LeadPage, Moved, Pipeline, Stage, Violation};
 use common::*;
 use serde_json::{json, Value};
@@ -437,7 +438,7 @@ async fn leads_need_a_reason_to_be_refused_and_become_deals_when_qualified() {
         );
         assert_eq!(lead_status(&mb, f.pipeline, lead.id, "in_work", None).await.unwrap_err(), AppError::Forbidden);
         let page: LeadPage = m.call_json("leads", json!({"filter": {"page": 0}})).await.unwrap();
-        assert_eq!((page.total, page.leads[0].status.as_str()), (1, "new"), "refused changes stored nothing");
+        assert_eq!((page.total, page.rows[0].status.as_str()), (1, "new"), "refused changes stored nothing");
 
         let taken = lead_status(&m, f.pipeline, lead.id, "in_work", None).await.unwrap();
         assert!(taken.first_response_at.is_some(), "the first status change is the first response");
@@ -457,12 +458,21 @@ async fn leads_need_a_reason_to_be_refused_and_become_deals_when_qualified() {
 
         let filtered: LeadPage =
             m.call_json("leads", json!({"filter": {"status": "qualified", "page": 0}})).await.unwrap();
-        assert_eq!(filtered.leads.iter().map(|l| l.id).collect::<Vec<_>>(), vec![second.id]);
+        assert_eq!(filtered.rows.iter().map(|l| l.id).collect::<Vec<_>>(), vec![second.id]);
         let theirs: LeadPage = mb.call_json("leads", json!({"filter": {"page": 0}})).await.unwrap();
         assert_eq!(theirs.total, 0);
         let head_view: LeadPage =
             viewer.call_json("leads", json!({"filter": {"search": "Звон", "page": 0}})).await.unwrap();
         assert_eq!(head_view.total, 1);
+        let by_title = |descending: bool| {
+            m.call_json::<LeadPage>(
+                "leads",
+                json!({"filter": {"order": {"by": "title", "descending": descending}, "page": 0}}),
+            )
+        };
+        let titles = |p: LeadPage| p.rows.into_iter().map(|l| l.title).collect::<Vec<_>>();
+        assert_eq!(titles(by_title(false).await.unwrap()), ["Заявка с сайта", "Звонок"]);
+        assert_eq!(titles(by_title(true).await.unwrap()), ["Звонок", "Заявка с сайта"]);
         server.stop().await;
         db.drop_db().await;
     }
@@ -496,6 +506,279 @@ async fn other_browsers_hear_of_a_move_within_a_second_if_they_may_see_it() {
         assert!(text.contains(&format!("\"deal_id\":{deal}")), "{text}");
         let nothing = tokio::time::timeout(Duration::from_millis(500), stranger.chunk()).await;
         assert!(nothing.is_err(), "head of another department heard {nothing:?}");
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn deals(c: &Client, filter: Value) -> Result<DealList, AppError> {
+    c.call_json("deals", json!({ "filter": filter })).await
+}
+
+fn titles(list: &DealList) -> Vec<&str> {
+    list.rows.iter().map(|d| d.card.title.as_str()).collect()
+}
+
+#[tokio::test]
+async fn the_deals_list_sorts_filters_and_pages_within_the_rights() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (ma, _) = signed_in(&server, org.manager_a).await;
+        let (head_b, _) = signed_in(&server, org.head_b).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let small = create_deal(&ma, f.pipeline, "Бра", 100_00).await.unwrap();
+        let big = create_deal(&ma, f.pipeline, "Арка", 300_00).await.unwrap();
+        create_deal(&ma, f.pipeline, "Вход", 200_00).await.unwrap();
+        create_deal(&mb, f.pipeline, "Гараж", 900_00).await.unwrap();
+        move_deal(&ma, big, f.qualification, 0, "l1").await.unwrap();
+        move_deal(&ma, big, f.won, 1, "l2").await.unwrap();
+
+        let order = |by: &str, descending: bool| json!({"order": {"by": by, "descending": descending}, "page": 0});
+        assert_eq!(titles(&deals(&ma, order("amount", false)).await.unwrap()), ["Бра", "Вход", "Арка"]);
+        assert_eq!(titles(&deals(&ma, order("amount", true)).await.unwrap()), ["Арка", "Вход", "Бра"]);
+        assert_eq!(titles(&deals(&ma, order("title", false)).await.unwrap()), ["Арка", "Бра", "Вход"]);
+        assert_eq!(titles(&deals(&ma, order("stage", true)).await.unwrap())[0], "Арка", "won is the last stage");
+        let closed_first = deals(&ma, order("closed", true)).await.unwrap();
+        assert!(closed_first.rows[0].closed_at.is_some() && closed_first.rows[1].closed_at.is_none());
+
+        // Filters narrow within the rights; counts cover all pages.
+        let won = deals(&ma, json!({"state": "won", "page": 0})).await.unwrap();
+        assert_eq!((won.total, titles(&won)), (1, vec!["Арка"]));
+        assert_eq!(deals(&ma, json!({"state": "open", "page": 0})).await.unwrap().total, 2);
+        assert_eq!(deals(&ma, json!({"stage_id": f.new, "page": 0})).await.unwrap().total, 2);
+        assert_eq!(titles(&deals(&ma, json!({"search": "БРА", "page": 0})).await.unwrap()), ["Бра"]);
+        assert_eq!(deals(&ma, json!({"source": "phone", "page": 0})).await.unwrap().total, 0);
+        assert_eq!(deals(&ma, json!({"pipeline_id": f.pipeline + 1000, "page": 0})).await.unwrap().total, 0);
+        assert_eq!(titles(&deals(&head_b, json!({"page": 0})).await.unwrap()), ["Гараж"]);
+        assert_eq!(deals(&admin, json!({"page": 0})).await.unwrap().total, 4);
+        let mb_id = deal_page(&admin, small).await.unwrap().deal.card.manager_id;
+        assert_eq!(deals(&head_b, json!({"manager_id": mb_id, "page": 0})).await.unwrap().total, 0);
+
+        // Pages: 50 rows each, no row on two pages, none missing.
+        for i in 0..48 {
+            create_deal(&ma, f.pipeline, &format!("Партия {i:02}"), i * 100).await.unwrap();
+        }
+        let first = deals(&ma, json!({"page": 0})).await.unwrap();
+        let second = deals(&ma, json!({"page": 1})).await.unwrap();
+        assert_eq!((first.total, first.rows.len(), second.rows.len(), first.pages()), (51, 50, 1, 2));
+        let mut seen: Vec<i64> = first.rows.iter().chain(&second.rows).map(|d| d.card.id).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 51);
+        assert!(first.rows.windows(2).all(|w| w[0].created_at >= w[1].created_at), "newest first by default");
+
+        assert_eq!(deals(&ma, json!({"page": -1})).await.unwrap_err(), AppError::invalid("page", Problem::Unknown));
+        assert_eq!(
+            deals(&ma, json!({"search": "я".repeat(101), "page": 0})).await.unwrap_err(),
+            AppError::invalid("search", Problem::TooLong { max: 100 })
+        );
+        let bad_sort: Result<DealList, AppError> = ma
+            .call_json(
+                "deals",
+                json!({"filter": {"order": {"by": "amount; DROP TABLE deals", "descending": true}, "page": 0}}),
+            )
+            .await;
+        assert!(bad_sort.is_err(), "only named columns sort");
+        assert_eq!(deals(&admin, json!({"page": 0})).await.unwrap().total, 52);
+        assert_eq!(deals(&server.client(), json!({"page": 0})).await.unwrap_err(), AppError::Unauthenticated);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn edit_deal(
+    c: &Client,
+    id: i64,
+    version: i64,
+    title: &str,
+    amount: i64,
+    responsible: i64,
+) -> Result<i64, AppError> {
+    c.call_json(
+        "deals/update",
+        json!({"edit": {"id": id, "version": version, "title": title, "amount": amount,
+            "client_name": "ООО Ромашка", "source": "website", "responsible_id": responsible}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_deal_edit_checks_its_version_and_records_a_handover() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (ma, ma_id) = signed_in(&server, org.manager_a).await;
+        let (ma2, ma2_id) = signed_in(&server, org.manager_a2).await;
+        let (head_a, _) = signed_in(&server, org.head_a).await;
+        let (_, mb_id) = signed_in(&server, org.manager_b).await;
+        let deal = create_deal(&ma, f.pipeline, "Окна", 100_00).await.unwrap();
+
+        assert_eq!(edit_deal(&ma, deal, 0, "Окна ПВХ", 120_00, ma_id).await.unwrap(), 1);
+        // A second tab still at version 0 gets a conflict and changes nothing.
+        assert_eq!(edit_deal(&ma, deal, 0, "Старое", 1, ma_id).await.unwrap_err(), AppError::Conflict);
+        assert_eq!(move_deal(&ma, deal, f.qualification, 0, "e1").await.unwrap_err(), AppError::Conflict);
+        for (title, amount, field, problem) in [
+            (" ", 1, "title", Problem::Required),
+            ("X", -1, "amount", Problem::Negative),
+            (&*"я".repeat(201), 1, "title", Problem::TooLong { max: 200 }),
+        ] {
+            assert_eq!(
+                edit_deal(&ma, deal, 1, title, amount, ma_id).await.unwrap_err(),
+                AppError::invalid(field, problem)
+            );
+        }
+        assert_eq!(
+            edit_deal(&ma, deal, 1, "X", 1, 999_999).await.unwrap_err(),
+            AppError::invalid("responsible", Problem::Unknown)
+        );
+        assert_eq!(edit_deal(&ma, 999_999, 0, "X", 1, ma_id).await.unwrap_err(), AppError::NotFound);
+        let page = deal_page(&ma, deal).await.unwrap();
+        assert_eq!(
+            (page.deal.card.title.as_str(), page.deal.card.amount, page.deal.card.version),
+            ("Окна ПВХ", 120_00, 1)
+        );
+        let ma_name = page.deal.card.manager.clone();
+
+        // A manager may not hand a deal to a colleague; the head may, within the department only.
+        assert_eq!(edit_deal(&ma, deal, 1, "Окна ПВХ", 120_00, ma2_id).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(edit_deal(&head_a, deal, 1, "Окна ПВХ", 120_00, mb_id).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(edit_deal(&head_a, deal, 1, "Окна ПВХ", 120_00, ma2_id).await.unwrap(), 2);
+        assert_eq!(deal_page(&ma, deal).await.unwrap_err(), AppError::Forbidden, "the old owner lets go");
+        let page = deal_page(&ma2, deal).await.unwrap();
+        let handover = page.events.last().unwrap();
+        assert_eq!(handover.kind.as_str(), "responsible");
+        assert_eq!(handover.from_user.as_deref(), Some(ma_name.as_str()));
+        assert_eq!(handover.to_user.as_deref(), Some(page.deal.card.manager.as_str()));
+        assert_ne!(ma_name, page.deal.card.manager);
+        assert_eq!(page.deal.card.stage_id, f.new, "a handover moves nothing");
+        assert!(move_deal(&ma2, deal, f.qualification, 2, "e2").await.is_ok());
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn save_client(c: &Client, id: Option<i64>, name: &str, email: &str) -> Result<Buyer, AppError> {
+    c.call_json(
+        "clients/save",
+        json!({"form": {"id": id, "name": name, "kind": "person", "phone": "+7 900 1", "email": email}}),
+    )
+    .await
+}
+
+async fn clients(c: &Client, filter: Value) -> Result<ClientList, AppError> {
+    c.call_json("clients", json!({ "filter": filter })).await
+}
+
+#[tokio::test]
+async fn clients_show_what_they_bought_and_are_edited_with_checks() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (ma, _) = signed_in(&server, org.manager_a).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let (head_b, _) = signed_in(&server, org.head_b).await;
+        for (i, amount) in [100_00, 250_00].into_iter().enumerate() {
+            let deal = create_deal(&ma, f.pipeline, "Окна", amount).await.unwrap();
+            move_deal(&ma, deal, f.qualification, 0, &format!("c{i}a")).await.unwrap();
+            move_deal(&ma, deal, f.won, 1, &format!("c{i}b")).await.unwrap();
+        }
+        create_deal(&ma, f.pipeline, "Двери", 999_00).await.unwrap();
+        let petrov = save_client(&ma, None, "ИП Петров", "PETROV@Example.ru").await.unwrap();
+        assert_eq!((petrov.email.as_str(), petrov.deals, petrov.is_repeat()), ("petrov@example.ru", 0, false));
+
+        let list = clients(&ma, json!({"order": {"by": "revenue", "descending": true}, "page": 0})).await.unwrap();
+        let romashka = &list.rows[0];
+        assert_eq!(
+            (romashka.name.as_str(), romashka.deals, romashka.won_deals, romashka.won_total),
+            ("ООО Ромашка", 3, 2, 350_00)
+        );
+        assert!(romashka.is_repeat());
+        assert_eq!(list.rows[1].name, "ИП Петров");
+        let names = |l: ClientList| l.rows.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(names(clients(&ma, json!({"search": "ромашка", "page": 0})).await.unwrap()), ["ООО Ромашка"]);
+        assert_eq!(names(clients(&ma, json!({"kind": "person", "page": 0})).await.unwrap()), ["ИП Петров"]);
+        assert_eq!(clients(&mb, json!({"page": 0})).await.unwrap().total, 0, "other people's clients stay hidden");
+        assert_eq!(clients(&head_b, json!({"page": 0})).await.unwrap().total, 0);
+        assert_eq!(clients(&admin, json!({"page": 0})).await.unwrap().total, 2);
+
+        for (name, email, field, problem) in [
+            (" ", "", "name", Problem::Required),
+            ("ООО Ромашка", "", "name", Problem::Taken),
+            ("Новый", "not-an-email", "email", Problem::BadEmail),
+        ] {
+            assert_eq!(save_client(&ma, None, name, email).await.unwrap_err(), AppError::invalid(field, problem));
+        }
+        assert_eq!(save_client(&mb, Some(petrov.id), "Чужой", "").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(save_client(&ma, Some(999_999), "Нет такого", "").await.unwrap_err(), AppError::NotFound);
+        assert_eq!(clients(&ma, json!({"page": 0})).await.unwrap().total, 2, "refused saves stored nothing");
+
+        // Renaming a client renames it on its deals, and they are found by the new name.
+        let renamed = save_client(&ma, Some(romashka.id), "ООО Лютик", "").await.unwrap();
+        assert_eq!((renamed.name.as_str(), renamed.won_total), ("ООО Лютик", 350_00));
+        assert_eq!(deal_ids(&board(&ma, f.pipeline, json!({"search": "лютик"})).await.unwrap()).len(), 3);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn list(c: &Client, filter: Value) -> Result<ActivityList, AppError> {
+    c.call_json("activities", json!({ "filter": filter })).await
+}
+
+#[tokio::test]
+async fn the_activities_list_filters_by_kind_and_person_within_the_rights() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (ma, ma_id) = signed_in(&server, org.manager_a).await;
+        let (ma2, _) = signed_in(&server, org.manager_a2).await;
+        let (head_a, _) = signed_in(&server, org.head_a).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let deal = create_deal(&ma, f.pipeline, "Окна", 100_00).await.unwrap();
+        let other = create_deal(&ma2, f.pipeline, "Двери", 100_00).await.unwrap();
+        let theirs = create_deal(&mb, f.pipeline, "Крыша", 100_00).await.unwrap();
+        for (c, d, kind, duration) in [
+            (&ma, deal, "call_out", Some(300)),
+            (&ma, deal, "call_in", Some(20)),
+            (&ma2, other, "meeting", None),
+            (&mb, theirs, "call_out", Some(60)),
+        ] {
+            log(
+                c,
+                json!({"kind": kind, "deal_id": d, "lead_id": null, "duration_s": duration, "note": "Договорились"}),
+            )
+            .await
+            .unwrap();
+        }
+        let own = list(&ma, json!({"page": 0})).await.unwrap();
+        assert_eq!(own.total, 2);
+        assert!(own.rows.iter().all(|a| a.user_id == ma_id && a.subject == "Окна" && a.deal_id == Some(deal)));
+        assert_eq!(list(&head_a, json!({"page": 0})).await.unwrap().total, 3);
+        assert_eq!(list(&admin, json!({"page": 0})).await.unwrap().total, 4);
+        let calls = list(&head_a, json!({"kind": "call_out", "page": 0})).await.unwrap();
+        assert_eq!(calls.rows.iter().map(|a| a.duration_s).collect::<Vec<_>>(), [Some(300)]);
+        let by_length =
+            list(&admin, json!({"order": {"by": "duration", "descending": true}, "page": 0})).await.unwrap();
+        assert_eq!(
+            by_length.rows.iter().map(|a| a.duration_s).collect::<Vec<_>>(),
+            [Some(300), Some(60), Some(20), None]
+        );
+        assert_eq!(list(&admin, json!({"user_id": ma_id, "page": 0})).await.unwrap().total, 2);
+        assert_eq!(list(&admin, json!({"deal_id": other, "page": 0})).await.unwrap().total, 1);
+        assert_eq!(list(&admin, json!({"since": i64::MAX / 2, "page": 0})).await.unwrap().total, 0);
         server.stop().await;
         db.drop_db().await;
     }

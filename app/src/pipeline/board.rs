@@ -40,6 +40,8 @@ struct BoardCtx {
     over: RwSignal<Option<StageId>>,
     notice: RwSignal<Option<Notice>>,
     asking_loss: RwSignal<Option<(Card, StageId)>>,
+    /// The card whose quick "log a call" form is open.
+    calling: RwSignal<Option<Card>>,
     can_move: Signal<bool>,
     /// Captured here: event handlers run outside the component tree's context.
     ui: crate::shell::UiState,
@@ -207,6 +209,7 @@ pub fn BoardPage() -> impl IntoView {
         over: RwSignal::new(None),
         notice: RwSignal::new(None),
         asking_loss: RwSignal::new(None),
+        calling: RwSignal::new(None),
         can_move: Signal::derive(move || ui.scope(Module::Deals, Action::Edit) != Scope::None),
         ui,
     };
@@ -322,8 +325,8 @@ pub fn BoardPage() -> impl IntoView {
                 None => ().into_any(),
                 Some(b) => view! { <Columns board=b /> }.into_any(),
             }}
-            <Ghost />
-            <LossDialog />
+            // Erased to one type: the page's view type is otherwise too deep for the compiler.
+            {view! { <Ghost /> <LossDialog /> <CallDialog /> }.into_any()}
             {move || sees_team().then(|| view! { <Violations stages=all_pipelines /> })}
         </div>
     }
@@ -562,15 +565,20 @@ fn CardView(card: Card, stage: Stage, now: i64) -> impl IntoView {
             </div>
             {move || can_move.get().then(|| {
                 let card = card_for_select.clone();
+                let for_call = card.clone();
                 view! {
-                    <select class="move-to" aria-label=move || t().move_card
-                        on:change=move |ev| {
-                            if let Ok(to) = event_target_value(&ev).parse() {
-                                ctx.request_move(card.clone(), to);
-                            }
-                        }>
-                        {move_options}
-                    </select>
+                    <div class="card-actions">
+                        <select class="move-to" aria-label=move || t().move_card
+                            on:change=move |ev| {
+                                if let Ok(to) = event_target_value(&ev).parse() {
+                                    ctx.request_move(card.clone(), to);
+                                }
+                            }>
+                            {move_options}
+                        </select>
+                        <button type="button" class="quick-call" title=move || t().quick_call aria-label=move || t().quick_call
+                            on:click=move |_| ctx.calling.set(Some(for_call.clone()))>"☎"</button>
+                    </div>
                 }
             })}
         </article>
@@ -591,6 +599,35 @@ fn Ghost() -> impl IntoView {
                 <div class="title">{card.title}</div>
                 <div class="amount">{format_rubles(card.amount)}</div>
             </div>
+        })
+    }
+}
+
+/// The quick "log a call" form for one card, over the board.
+#[component]
+fn CallDialog() -> impl IntoView {
+    let ctx = expect_context::<BoardCtx>();
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let close = move || ctx.calling.set(None);
+    move || {
+        ctx.calling.get().map(|card| {
+            let title = card.title.clone();
+            let logged = Callback::new(move |_| {
+                close();
+                ctx.notice.set(Some(Notice::Info(format!("{}: {title}", ui.texts().saved))));
+            });
+            view! {
+                <div class="dialog-backdrop" on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+                    <div class="dialog card" role="dialog" aria-modal="true" aria-label=move || t().quick_call data-testid="call-dialog">
+                        <p class="muted">{card.title.clone()}</p>
+                        <super::deal::LogActivity deal_id=card.id on_logged=logged />
+                        <div class="actions">
+                            <button type="button" on:click=move |_| close()>{move || t().close}</button>
+                        </div>
+                    </div>
+                </div>
+            }
         })
     }
 }

@@ -4,35 +4,16 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::server::{get_deal, list_pipelines, log_activity};
+use super::lists::when;
+use super::server::{board_options, get_deal, list_pipelines, log_activity, update_deal};
 use super::{
-    format_rubles, time_in_stages, ActivityKind, DealEventKind, DealId, DealPage as DealData, NewActivityForm, StageId,
+    format_rubles, parse_rubles, rubles_for_input, time_in_stages, ActivityKind, DealEdit, DealEventKind, DealId,
+    DealPage as DealData, NewActivityForm, StageId,
 };
+use crate::access::{Action, Module, Scope};
 use crate::error::{AppError, Problem};
+use crate::i18n::SOURCE_KEYS;
 use crate::shell::{use_ui, ErrorPage, FormError};
-
-/// "12.03.2026 14:05" in the viewer's clock.
-fn when(ms: i64) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-        format!(
-            "{:02}.{:02}.{} {:02}:{:02}",
-            d.get_date(),
-            d.get_month() + 1,
-            d.get_full_year(),
-            d.get_hours(),
-            d.get_minutes()
-        )
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        // Server render: UTC, replaced by local time once the page is live.
-        let days = ms.div_euclid(super::DAY_MS);
-        let rest = ms.rem_euclid(super::DAY_MS) / 60_000;
-        format!("{days}d {:02}:{:02} UTC", rest / 60, rest % 60)
-    }
-}
 
 /// "3 d 4 h" or "25 min" for a span of time.
 fn span(ms: i64) -> String {
@@ -94,8 +75,23 @@ fn DealView(
     let events = page.events.clone();
     let activities = page.activities.clone();
     let deal_id = card.id;
+    let editing = RwSignal::new(false);
+    let can_edit = move || ui.scope(Module::Deals, Action::Edit) != Scope::None;
+    let edit = DealEdit {
+        id: deal_id,
+        version: card.version,
+        title: card.title.clone(),
+        amount: card.amount,
+        client_name: card.client.clone().unwrap_or_default(),
+        source: card.source.clone(),
+        responsible_id: card.manager_id,
+    };
     view! {
         <h1>{card.title.clone()}</h1>
+        {move || (can_edit() && !editing.get()).then(|| view! {
+            <button type="button" on:click=move |_| editing.set(true)>{move || t().edit_deal}</button>
+        })}
+        {move || editing.get().then(|| view! { <EditDeal edit=edit.clone() editing reload /> })}
         <section class="card facts">
             <div><span class="muted">{move || t().amount}</span><strong>{format_rubles(card.amount)}</strong></div>
             <div><span class="muted">{move || t().stage}</span><strong data-testid="deal-stage">{move || stage_name(Some(card.stage_id))}</strong></div>
@@ -105,7 +101,7 @@ fn DealView(
             {page.deal.closed_at.map(|c| view! { <div><span class="muted">{move || t().closed_at}</span><strong>{when(c)}</strong></div> })}
             {page.deal.loss_reason.clone().map(|r| view! { <div><span class="muted">{move || t().loss_reason}</span><strong>{r}</strong></div> })}
         </section>
-        <LogActivity deal_id reload />
+        <LogActivity deal_id on_logged=Callback::new(move |_| reload.update(|n| *n += 1)) />
         <section class="card">
             <h2>{move || t().time_in_stages}</h2>
             <table>
@@ -123,7 +119,9 @@ fn DealView(
                     let text = move || match e.kind {
                         DealEventKind::Created => t().event_created.replace("{to}", &stage_name(e.to_stage_id)),
                         DealEventKind::Stage => t().event_stage.replace("{from}", &stage_name(e.from_stage_id)).replace("{to}", &stage_name(e.to_stage_id)),
-                        DealEventKind::Responsible => t().event_responsible.to_string(),
+                        DealEventKind::Responsible => t().event_responsible
+                            .replace("{from}", e.from_user.as_deref().unwrap_or_default())
+                            .replace("{to}", e.to_user.as_deref().unwrap_or_default()),
                     };
                     view! {
                         <li class:violation=e.skipped_required>
@@ -159,9 +157,93 @@ fn DealView(
     }
 }
 
-/// Logs a call (or a meeting, proposal, chat, note) on the deal.
+/// Title, amount, client, source and responsible of a deal, saved only if
+/// nobody changed the deal meanwhile; a conflict reloads the page's data.
 #[component]
-fn LogActivity(deal_id: DealId, reload: RwSignal<u32>) -> impl IntoView {
+fn EditDeal(edit: DealEdit, editing: RwSignal<bool>, reload: RwSignal<u32>) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let amount = RwSignal::new(rubles_for_input(edit.amount));
+    let draft = RwSignal::new(edit);
+    let error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let options = LocalResource::new(board_options);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let amount = match parse_rubles(&amount.get_untracked()) {
+            Ok(a) => a,
+            Err(e) => return error.set(Some(e)),
+        };
+        let data = DealEdit { amount, ..draft.get_untracked() };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match update_deal(data).await {
+                Ok(_) => {
+                    editing.set(false);
+                    reload.update(|n| *n += 1);
+                }
+                Err(AppError::Conflict) => {
+                    error.set(Some(AppError::Conflict));
+                    editing.set(false);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card new-deal" data-testid="edit-deal" on:submit=submit
+            on:keydown=move |ev| if ev.key() == "Escape" { editing.set(false) }>
+            <label><span>{move || t().title}</span>
+                <input type="text" maxlength="200" required prop:value=move || draft.with(|d| d.title.clone())
+                    on:input=move |ev| draft.update(|d| d.title = event_target_value(&ev)) /></label>
+            <label><span>{move || t().amount}</span>
+                <input type="text" inputmode="decimal" name="amount" prop:value=move || amount.get()
+                    on:input=move |ev| amount.set(event_target_value(&ev)) /></label>
+            <label><span>{move || t().client}</span>
+                <input type="text" maxlength="200" prop:value=move || draft.with(|d| d.client_name.clone())
+                    on:input=move |ev| draft.update(|d| d.client_name = event_target_value(&ev)) /></label>
+            <label><span>{move || t().source}</span>
+                <select on:change=move |ev| draft.update(|d| d.source = event_target_value(&ev))>
+                    {move || {
+                        let current = draft.with_untracked(|d| d.source.clone());
+                        let mut keys: Vec<String> = SOURCE_KEYS.iter().map(|k| k.to_string()).collect();
+                        if !keys.contains(&current) {
+                            keys.push(current.clone());
+                        }
+                        keys.into_iter().map(|k| {
+                            let selected = k == current;
+                            view! { <option value=k.clone() selected=selected>{t().source_name(&k).to_string()}</option> }
+                        }).collect_view()
+                    }}
+                </select></label>
+            <label><span>{move || t().responsible}</span>
+                <select name="responsible" on:change=move |ev| {
+                    if let Ok(id) = event_target_value(&ev).parse() { draft.update(|d| d.responsible_id = id) }
+                }>
+                    {move || options.get().and_then(Result::ok).map(|o| {
+                        let current = draft.with_untracked(|d| d.responsible_id);
+                        o.people.into_iter().map(|(id, name)| view! {
+                            <option value=id selected=id == current>{name}</option>
+                        }).collect_view()
+                    })}
+                </select></label>
+            <FormError error=error.into() />
+            <div class="actions">
+                <button type="button" on:click=move |_| editing.set(false)>{move || t().cancel}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { t().saving } else { t().save }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// Logs a call (or a meeting, proposal, chat, note) on a deal; used on the
+/// deal's page and from a card on the board.
+#[component]
+pub fn LogActivity(deal_id: DealId, #[prop(into)] on_logged: Callback<()>) -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
     let kind = RwSignal::new(ActivityKind::CallOut);
@@ -202,7 +284,7 @@ fn LogActivity(deal_id: DealId, reload: RwSignal<u32>) -> impl IntoView {
                     error.set(None);
                     minutes.set(String::new());
                     note.set(String::new());
-                    reload.update(|n| *n += 1);
+                    on_logged.run(());
                 }
                 Err(e) => error.set(Some(e)),
             }

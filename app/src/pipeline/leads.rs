@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
+use super::lists::{when, LeadSort, Order, Pager, SortHeader};
 use super::server::{create_lead, list_leads, list_pipelines, set_lead_status};
-use super::{Lead, LeadFilter, LeadStatus, NewLeadForm, LEADS_PER_PAGE};
+use super::{Lead, LeadFilter, LeadStatus, NewLeadForm};
 use crate::access::{Action, Module, Scope};
 use crate::error::AppError;
 use crate::i18n::SOURCE_KEYS;
@@ -19,11 +20,13 @@ pub fn LeadsPage() -> impl IntoView {
     let status = RwSignal::new(None::<LeadStatus>);
     let search = RwSignal::new(String::new());
     let page = RwSignal::new(0i64);
+    let order = RwSignal::new(Order::<LeadSort>::default());
     let reload = RwSignal::new(0u32);
     let leads = LocalResource::new(move || {
         let filter = LeadFilter {
             status: status.get(),
             search: Some(search.get()).filter(|s| !s.trim().is_empty()),
+            order: order.get(),
             page: page.get(),
         };
         reload.track();
@@ -52,33 +55,29 @@ pub fn LeadsPage() -> impl IntoView {
         {move || match leads.get() {
             None => view! { <p class="loading">{t().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
-            Some(Ok(list)) if list.leads.is_empty() => view! { <p class="empty">{t().no_leads}</p> }.into_any(),
+            Some(Ok(list)) if list.rows.is_empty() => view! { <p class="empty">{t().no_leads}</p> }.into_any(),
             Some(Ok(list)) => {
-                let pages = (list.total + LEADS_PER_PAGE - 1) / LEADS_PER_PAGE;
-                let current = list.page;
+                let (current, pages) = (list.page, list.pages());
                 view! {
                     <div class="table-wrap">
                         <table data-testid="leads">
                             <thead>
                                 <tr>
-                                    <th>{t().title}</th>
+                                    <SortHeader order by=LeadSort::Title label=Signal::derive(move || t().title) page />
                                     <th>{t().contact_name}</th>
                                     <th>{t().source}</th>
-                                    <th>{t().responsible}</th>
-                                    <th>{t().status}</th>
+                                    <SortHeader order by=LeadSort::Responsible label=Signal::derive(move || t().responsible) page />
+                                    <SortHeader order by=LeadSort::Status label=Signal::derive(move || t().status) page />
+                                    <SortHeader order by=LeadSort::Created label=Signal::derive(move || t().created_at) page />
                                     <th></th>
                                 </tr>
                             </thead>
                             <tbody>
-                                {list.leads.into_iter().map(|lead| view! { <LeadRow lead reload error /> }).collect_view()}
+                                {list.rows.into_iter().map(|lead| view! { <LeadRow lead reload error /> }).collect_view()}
                             </tbody>
                         </table>
                     </div>
-                    <nav class="pager" aria-label="pages">
-                        <button type="button" disabled=current == 0 on:click=move |_| page.update(|p| *p -= 1)>{t().prev_page}</button>
-                        <span>{format!("{} / {}", current + 1, pages.max(1))}</span>
-                        <button type="button" disabled=current + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>{t().next_page}</button>
-                    </nav>
+                    <Pager page current pages />
                 }.into_any()
             }
         }}
@@ -118,6 +117,7 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
                 {lead.disqualify_reason.clone().map(|r| view! { <div class="muted">{r}</div> })}
                 {lead.deal_id.map(|d| view! { <div><a href=format!("/deals/{d}")>{move || t().open_deal}</a></div> })}
             </td>
+            <td class="nowrap">{when(lead.created_at)}</td>
             <td class="actions">
                 {can_take.then(|| view! { <button type="button" on:click=move |_| change(LeadStatus::InWork, None)>{move || t().take_in_work}</button> })}
                 {can_close.then(|| view! {

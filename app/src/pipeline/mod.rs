@@ -10,10 +10,16 @@
 //! - [`deal`] — one deal: its card, stage history and quick call logging
 //! - [`settings`] — pipelines and stages for heads and admins
 //! - [`leads`] — the leads list: filter, create, take on, refuse with a reason, qualify
+//! - [`lists`] — sorting and paging shared by the lists; [`deals`], [`clients`]
+//!   and [`activities`] — those lists with their filters and forms
 
+pub mod activities;
 pub mod board;
+pub mod clients;
 pub mod deal;
+pub mod deals;
 pub mod leads;
+pub mod lists;
 #[cfg(feature = "ssr")]
 pub mod live;
 pub mod server;
@@ -223,6 +229,9 @@ pub struct DealEvent {
     pub actor: String,
     pub from_stage_id: Option<StageId>,
     pub to_stage_id: Option<StageId>,
+    /// Who had and who got the deal, on a responsible change.
+    pub from_user: Option<String>,
+    pub to_user: Option<String>,
     pub amount: Money,
     pub skipped_required: bool,
 }
@@ -243,10 +252,15 @@ pub struct Deal {
 pub struct Activity {
     pub id: i64,
     pub kind: ActivityKind,
+    pub user_id: UserId,
     pub user: String,
     pub at: i64,
     pub duration_s: Option<i32>,
     pub note: String,
+    pub deal_id: Option<DealId>,
+    pub lead_id: Option<LeadId>,
+    /// The title of the deal or lead it was about.
+    pub subject: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +281,19 @@ pub struct NewDealForm {
     pub source: String,
     /// Defaults to the caller.
     pub responsible_id: Option<UserId>,
+}
+
+/// A change to a deal's own fields, made only if nobody changed it since
+/// `version`. A new responsible is recorded in the deal's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealEdit {
+    pub id: DealId,
+    pub version: i64,
+    pub title: String,
+    pub amount: Money,
+    pub client_name: String,
+    pub source: String,
+    pub responsible_id: UserId,
 }
 
 /// A stage to add (`id: None`) or change, placed at `position` among its pipeline's stages.
@@ -312,22 +339,17 @@ pub struct Lead {
     pub deal_id: Option<DealId>,
 }
 
-pub const LEADS_PER_PAGE: i64 = 50;
-
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
     pub search: Option<String>,
-    /// Zero-based page of [`LEADS_PER_PAGE`] leads, newest first.
+    #[serde(default)]
+    pub order: lists::Order<lists::LeadSort>,
+    /// Zero-based page of [`lists::ROWS_PER_PAGE`] leads.
     pub page: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeadPage {
-    pub leads: Vec<Lead>,
-    pub total: i64,
-    pub page: i64,
-}
+pub type LeadPage = lists::Page<Lead>;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewLeadForm {
@@ -456,6 +478,14 @@ pub fn parse_rubles(raw: &str) -> Result<Money, AppError> {
     check_amount(kopecks.ok_or_else(|| AppError::invalid("amount", Problem::TooLarge))?)
 }
 
+/// An amount as a person would type it back: "12500" or "12500.05".
+pub fn rubles_for_input(amount: Money) -> String {
+    match amount % 100 {
+        0 => (amount / 100).to_string(),
+        kopecks => format!("{}.{:02}", amount / 100, kopecks),
+    }
+}
+
 /// "1 234 567 ₽" — whole roubles with thin grouping, as sales people read them.
 pub fn format_rubles(amount: Money) -> String {
     let rubles = amount / 100;
@@ -533,6 +563,8 @@ mod tests {
             actor: String::new(),
             from_stage_id: None,
             to_stage_id: Some(to),
+            from_user: None,
+            to_user: None,
             amount: 0,
             skipped_required: false,
         }
@@ -609,6 +641,14 @@ mod tests {
         assert_eq!(problem("12,345"), Problem::NotANumber);
         assert_eq!(problem("abc"), Problem::NotANumber);
         assert_eq!(problem("99999999999999999999"), Problem::TooLarge);
+    }
+
+    #[test]
+    fn an_amount_in_a_form_reads_back_to_the_same_kopecks() {
+        for kopecks in [0, 5, 100, 1_250_050, 99_999_999_999_999] {
+            assert_eq!(parse_rubles(&rubles_for_input(kopecks)).unwrap(), kopecks);
+        }
+        assert_eq!(rubles_for_input(1_250_000), "12500");
     }
 
     #[test]

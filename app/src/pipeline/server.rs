@@ -5,6 +5,8 @@
 
 use leptos::prelude::*;
 
+use super::lists::{ActivityFilter, ActivityList, Client, ClientFilter, ClientForm, ClientList, DealFilter, DealList};
+use super::DealEdit;
 use super::{
     Activity, Board, BoardFilter, DealId, DealPage, Lead, LeadFilter, LeadId, LeadPage, LeadStatus, MoveRequest, Moved,
     NewActivityForm, NewDealForm, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, Violation,
@@ -65,6 +67,18 @@ mod ssr {
 
     pub fn publish(ctx: &Ctx, org: OrgId, pipeline_id: PipelineId, deal: &DealHead) {
         ctx.state.hub.publish(Change { org, pipeline_id, deal_id: deal.id, owner: deal_owner(deal) });
+    }
+
+    /// The search text and page number every list takes.
+    pub fn check_list(search: Option<&str>, page: i64) -> Result<(), AppError> {
+        use crate::pipeline::lists::MAX_SEARCH;
+        if search.is_some_and(|s| s.chars().count() > MAX_SEARCH) {
+            return Err(AppError::invalid("search", Problem::TooLong { max: MAX_SEARCH }));
+        }
+        if !(0..=1_000_000).contains(&page) {
+            return Err(AppError::invalid("page", Problem::Unknown));
+        }
+        Ok(())
     }
 
     /// Checks a source name: a short word such as "website".
@@ -268,13 +282,106 @@ pub async fn save_pipeline(id: Option<PipelineId>, name: String, block_skips: bo
 #[server(prefix = "/api", endpoint = "leads", input = server_fn::codec::Json)]
 pub async fn list_leads(filter: LeadFilter) -> Result<LeadPage, AppError> {
     use crate::access::{guard::Ctx, Action, Module};
-    use crate::error::Problem;
     let ctx = Ctx::get().await?;
     let auth = ctx.authorize(Module::Leads, Action::View).await?;
-    if filter.search.as_deref().is_some_and(|s| s.chars().count() > 100) {
-        return Err(AppError::invalid("search", Problem::TooLong { max: 100 }));
-    }
+    ssr::check_list(filter.search.as_deref(), filter.page)?;
     Ok(ctx.storage().leads(auth.user.org_id, &filter, auth.visibility()?).await?)
+}
+
+/// Deals the caller may see, filtered and sorted, a page at a time.
+#[server(prefix = "/api", endpoint = "deals", input = server_fn::codec::Json)]
+pub async fn list_deals(filter: DealFilter) -> Result<DealList, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    ssr::check_list(filter.search.as_deref(), filter.page)?;
+    Ok(ctx.storage().deals(auth.user.org_id, &filter, auth.visibility()?).await?)
+}
+
+/// Changes a deal's title, amount, client, source or responsible, if nobody
+/// changed it since `edit.version`. Returns the new version.
+#[server(prefix = "/api", endpoint = "deals/update", input = server_fn::codec::Json)]
+pub async fn update_deal(edit: DealEdit) -> Result<i64, AppError> {
+    use super::{check_amount, clean_text, optional_text, MAX_TITLE};
+    use crate::access::{guard::Ctx, Action, Module, Owner};
+    use crate::storage::DealChange;
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+    let org = auth.user.org_id;
+    let title = clean_text("title", &edit.title, MAX_TITLE)?;
+    let amount = check_amount(edit.amount)?;
+    let client = optional_text("client", &edit.client_name, MAX_TITLE)?;
+    let source = ssr::clean_source(&edit.source)?;
+    let before = ssr::permitted_deal(&ctx, &auth, edit.id).await?;
+    if edit.responsible_id != before.responsible_id {
+        // Handing a deal over needs the right over whoever receives it, too.
+        let to = ssr::colleague(&ctx, org, edit.responsible_id, "responsible").await?;
+        auth.check(Owner { user: Some(to.id), department: to.department_id })?;
+    }
+    let change = DealChange {
+        id: edit.id,
+        version: edit.version,
+        title,
+        amount,
+        client_name: (!client.is_empty()).then_some(client),
+        source,
+        responsible_id: edit.responsible_id,
+    };
+    let after = ctx.storage().update_deal(org, auth.user.id, &change, ssr::now_ms()).await?;
+    ssr::publish(&ctx, org, before.pipeline_id, &before);
+    if after.responsible_id != before.responsible_id {
+        ssr::publish(&ctx, org, after.pipeline_id, &after);
+    }
+    Ok(after.version)
+}
+
+/// Clients the caller may see (by their responsible manager), with what they bought.
+#[server(prefix = "/api", endpoint = "clients", input = server_fn::codec::Json)]
+pub async fn list_clients(filter: ClientFilter) -> Result<ClientList, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    ssr::check_list(filter.search.as_deref(), filter.page)?;
+    Ok(ctx.storage().clients(auth.user.org_id, &filter, auth.visibility()?).await?)
+}
+
+/// Adds a client (the caller responsible) or changes one the caller may edit.
+#[server(prefix = "/api", endpoint = "clients/save", input = server_fn::codec::Json)]
+pub async fn save_client(form: ClientForm) -> Result<Client, AppError> {
+    use super::{clean_text, optional_text, MAX_TITLE};
+    use crate::access::{guard::Ctx, Action, Module, Owner};
+    let ctx = Ctx::get().await?;
+    let auth = match form.id {
+        None => {
+            let auth = ctx.authorize(Module::Deals, Action::Create).await?;
+            auth.check(Owner { user: Some(auth.user.id), department: auth.user.department_id })?;
+            auth
+        }
+        Some(id) => {
+            let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+            let client = ctx.storage().client_head(auth.user.org_id, id).await?.ok_or(AppError::NotFound)?;
+            auth.check(Owner { user: client.responsible_id, department: client.department_id })?;
+            auth
+        }
+    };
+    let email = optional_text("email", &form.email, crate::org::MAX_EMAIL)?;
+    let form = ClientForm {
+        name: clean_text("name", &form.name, MAX_TITLE)?,
+        phone: optional_text("phone", &form.phone, 40)?,
+        email: if email.is_empty() { email } else { crate::org::clean_email(&email)? },
+        ..form
+    };
+    Ok(ctx.storage().save_client(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?)
+}
+
+/// Calls, meetings and the rest, of the people the caller may see.
+#[server(prefix = "/api", endpoint = "activities", input = server_fn::codec::Json)]
+pub async fn list_activities(filter: ActivityFilter) -> Result<ActivityList, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    ssr::check_list(None, filter.page)?;
+    Ok(ctx.storage().activities(auth.user.org_id, &filter, auth.visibility()?).await?)
 }
 
 /// A new lead, with the caller responsible.

@@ -98,7 +98,10 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
                     <Route path=path!("") view=crate::org::ui::HomePage />
                     <Route path=path!("board") view=crate::pipeline::board::BoardPage />
+                    <Route path=path!("deals") view=crate::pipeline::deals::DealsPage />
                     <Route path=path!("deals/:id") view=crate::pipeline::deal::DealPage />
+                    <Route path=path!("clients") view=crate::pipeline::clients::ClientsPage />
+                    <Route path=path!("activities") view=crate::pipeline::activities::ActivitiesPage />
                     <Route path=path!("leads") view=crate::pipeline::leads::LeadsPage />
                     <Route path=path!("pipelines") view=crate::pipeline::settings::PipelinesPage />
                     <Route path=path!("team") view=crate::org::ui::TeamPage />
@@ -162,9 +165,14 @@ fn Layout() -> impl IntoView {
         let mut v = vec![("/", t.nav_home, "⌂")];
         if ui.scope(Module::Deals, Action::View) != Scope::None {
             v.push(("/board", t.nav_board, "▦"));
+            v.push(("/deals", t.nav_deals, "≡"));
         }
         if ui.scope(Module::Leads, Action::View) != Scope::None {
             v.push(("/leads", t.nav_leads, "☎"));
+        }
+        if ui.scope(Module::Deals, Action::View) != Scope::None {
+            v.push(("/clients", t.nav_clients, "◉"));
+            v.push(("/activities", t.nav_activities, "✓"));
         }
         if ui.scope(Module::Deals, Action::Edit) >= Scope::Department {
             v.push(("/pipelines", t.nav_pipelines, "⇶"));

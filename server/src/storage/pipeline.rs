@@ -5,7 +5,7 @@
 use app::pipeline::{
     skipped_required, Activity, Board, BoardFilter, Card, Column, DealEvent, DealId, DealPage, Lead, LeadFilter,
     LeadId, LeadPage, LeadStatus, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, StageId,
-    StageKind, Violation, CARDS_PER_COLUMN, CLOSED_DAYS, DAY_MS, LEADS_PER_PAGE,
+    StageKind, Violation, CARDS_PER_COLUMN, CLOSED_DAYS, DAY_MS,
 };
 use app::storage::{DealHead, LeadChange, LeadHead, MoveOutcome, NewActivity, NewDeal};
 
@@ -42,6 +42,25 @@ fn card_from_row(row: &DbRow) -> StorageResult<Card> {
         stage_id: row.try_get("stage_id").map_err(other)?,
         stage_entered_at: row.try_get("stage_entered_at").map_err(other)?,
         version: row.try_get("version").map_err(other)?,
+    })
+}
+
+/// A deal with what its page and the deals list show.
+const DEAL_SELECT: &str = "SELECT d.id, d.title, d.amount, d.currency, c.name AS client_name, d.responsible_id, \
+     u.name AS manager, d.source, d.stage_id, d.stage_entered_at, d.version, d.pipeline_id, d.client_id, \
+     d.created_at, d.closed_at, d.loss_reason, u.department_id \
+     FROM deals d JOIN users u ON u.id = d.responsible_id JOIN stages s ON s.id = d.stage_id \
+     LEFT JOIN clients c ON c.id = d.client_id";
+
+fn deal_from_row(row: &DbRow) -> StorageResult<app::pipeline::Deal> {
+    Ok(app::pipeline::Deal {
+        card: card_from_row(row)?,
+        pipeline_id: row.try_get("pipeline_id").map_err(other)?,
+        client_id: row.try_get("client_id").map_err(other)?,
+        created_at: row.try_get("created_at").map_err(other)?,
+        closed_at: row.try_get("closed_at").map_err(other)?,
+        loss_reason: row.try_get("loss_reason").map_err(other)?,
+        department_id: row.try_get("department_id").map_err(other)?,
     })
 }
 
@@ -565,34 +584,19 @@ impl Store {
     }
 
     async fn deal_page_impl(&self, org: OrgId, id: DealId, now_ms: i64) -> StorageResult<Option<DealPage>> {
-        let row = sqlx::query(&format!("{CARD_SELECT} WHERE d.id = $1 AND d.org_id = $2"))
+        let row = sqlx::query(&format!("{DEAL_SELECT} WHERE d.id = $1 AND d.org_id = $2"))
             .bind(id)
             .bind(org)
             .fetch_optional(&self.read)
             .await
             .map_err(other)?;
         let Some(row) = row else { return Ok(None) };
-        let card = card_from_row(&row)?;
-        let extra = sqlx::query(
-            "SELECT d.pipeline_id, d.client_id, d.created_at, d.closed_at, d.loss_reason, u.department_id \
-             FROM deals d JOIN users u ON u.id = d.responsible_id WHERE d.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.read)
-        .await
-        .map_err(other)?;
-        let deal = app::pipeline::Deal {
-            card,
-            pipeline_id: extra.try_get("pipeline_id").map_err(other)?,
-            client_id: extra.try_get("client_id").map_err(other)?,
-            created_at: extra.try_get("created_at").map_err(other)?,
-            closed_at: extra.try_get("closed_at").map_err(other)?,
-            loss_reason: extra.try_get("loss_reason").map_err(other)?,
-            department_id: extra.try_get("department_id").map_err(other)?,
-        };
+        let deal = deal_from_row(&row)?;
         let events = sqlx::query(
-            "SELECT e.id, e.at, e.kind, u.name AS actor, e.from_stage_id, e.to_stage_id, e.amount, e.skipped_required \
-             FROM deal_events e JOIN users u ON u.id = e.actor_id WHERE e.deal_id = $1 ORDER BY e.id",
+            "SELECT e.id, e.at, e.kind, u.name AS actor, e.from_stage_id, e.to_stage_id, fu.name AS from_user, \
+             tu.name AS to_user, e.amount, e.skipped_required FROM deal_events e JOIN users u ON u.id = e.actor_id \
+             LEFT JOIN users fu ON fu.id = e.from_user_id LEFT JOIN users tu ON tu.id = e.to_user_id \
+             WHERE e.deal_id = $1 ORDER BY e.id",
         )
         .bind(id)
         .fetch_all(&self.read)
@@ -607,22 +611,22 @@ impl Store {
                 actor: r.try_get("actor").map_err(other)?,
                 from_stage_id: r.try_get("from_stage_id").map_err(other)?,
                 to_stage_id: r.try_get("to_stage_id").map_err(other)?,
+                from_user: r.try_get("from_user").map_err(other)?,
+                to_user: r.try_get("to_user").map_err(other)?,
                 amount: r.try_get("amount").map_err(other)?,
                 skipped_required: r.try_get("skipped_required").map_err(other)?,
             })
         })
         .collect::<StorageResult<Vec<_>>>()?;
-        let activities = sqlx::query(
-            "SELECT a.id, a.kind, u.name AS user_name, a.at, a.duration_s, a.note FROM activities a \
-             JOIN users u ON u.id = a.user_id WHERE a.deal_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT 100",
-        )
-        .bind(id)
-        .fetch_all(&self.read)
-        .await
-        .map_err(other)?
-        .iter()
-        .map(activity_from_row)
-        .collect::<StorageResult<Vec<_>>>()?;
+        let activities =
+            sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.deal_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT 100"))
+                .bind(id)
+                .fetch_all(&self.read)
+                .await
+                .map_err(other)?
+                .iter()
+                .map(activity_from_row)
+                .collect::<StorageResult<Vec<_>>>()?;
         Ok(Some(DealPage { deal, events, activities, now_ms }))
     }
 
@@ -638,13 +642,14 @@ impl Store {
             return Ok(id);
         }
         sqlx::query_scalar(
-            "INSERT INTO clients (org_id, name, kind, responsible_id, created_at) VALUES ($1, $2, 'company', $3, $4) \
-             RETURNING id",
+            "INSERT INTO clients (org_id, name, kind, responsible_id, created_at, search) \
+             VALUES ($1, $2, 'company', $3, $4, $5) RETURNING id",
         )
         .bind(org)
         .bind(name)
         .bind(responsible)
         .bind(now_ms)
+        .bind(client_search_text(name, "", ""))
         .fetch_one(&mut **tx)
         .await
         .map_err(other)
@@ -736,14 +741,11 @@ impl Store {
                 .await
                 .map_err(other)?;
         }
-        let row = sqlx::query(
-            "SELECT a.id, a.kind, u.name AS user_name, a.at, a.duration_s, a.note FROM activities a \
-             JOIN users u ON u.id = a.user_id WHERE a.id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(other)?;
+        let row = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
         tx.commit().await.map_err(other)?;
         activity_from_row(&row)
     }
@@ -771,32 +773,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    async fn leads_impl(&self, org: OrgId, f: &LeadFilter, v: Visibility) -> StorageResult<LeadPage> {
-        let filter = |q: &mut QueryBuilder<'_, Db>| {
-            q.push(" WHERE l.org_id = ").push_bind(org);
-            if let Some(status) = f.status {
-                q.push(" AND l.status = ").push_bind(status.as_str());
-            }
-            if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                // Leads are few per person; LIKE on the original text is enough here.
-                q.push(" AND (l.title LIKE ").push_bind(format!("%{text}%"));
-                q.push(" OR l.phone LIKE ").push_bind(format!("%{text}%")).push(")");
-            }
-            push_visibility(q, v, "l.responsible_id", "u.department_id");
-        };
-        let mut count =
-            QueryBuilder::<Db>::new("SELECT COUNT(*) FROM leads l LEFT JOIN users u ON u.id = l.responsible_id");
-        filter(&mut count);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.read).await.map_err(other)?;
-        let page = f.page.max(0);
-        let mut q = QueryBuilder::<Db>::new(LEAD_SELECT);
-        filter(&mut q);
-        q.push(" ORDER BY l.created_at DESC, l.id DESC LIMIT ").push_bind(LEADS_PER_PAGE);
-        q.push(" OFFSET ").push_bind(page * LEADS_PER_PAGE);
-        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
-        Ok(LeadPage { leads: rows.iter().map(lead_from_row).collect::<StorageResult<_>>()?, total, page })
     }
 
     async fn lead_on<'e, E>(executor: E, org: OrgId, id: LeadId) -> StorageResult<Option<Lead>>
@@ -925,13 +901,21 @@ impl Store {
     }
 }
 
+const ACTIVITY_SELECT: &str = "SELECT a.id, a.kind, a.user_id, u.name AS user_name, a.at, a.duration_s, a.note, \
+     a.deal_id, a.lead_id, COALESCE(ad.title, al.title, '') AS subject FROM activities a \
+     JOIN users u ON u.id = a.user_id LEFT JOIN deals ad ON ad.id = a.deal_id LEFT JOIN leads al ON al.id = a.lead_id";
+
 fn activity_from_row(row: &DbRow) -> StorageResult<Activity> {
     Ok(Activity {
         id: row.try_get("id").map_err(other)?,
         kind: parse_col(row, "kind")?,
+        user_id: row.try_get("user_id").map_err(other)?,
         user: row.try_get("user_name").map_err(other)?,
         at: row.try_get("at").map_err(other)?,
         duration_s: row.try_get("duration_s").map_err(other)?,
         note: row.try_get("note").map_err(other)?,
+        deal_id: row.try_get("deal_id").map_err(other)?,
+        lead_id: row.try_get("lead_id").map_err(other)?,
+        subject: row.try_get("subject").map_err(other)?,
     })
 }

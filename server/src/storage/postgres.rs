@@ -55,3 +55,4 @@ impl Store {
 
 include!("shared.rs");
 include!("pipeline.rs");
+include!("lists.rs");

@@ -490,6 +490,47 @@ impl Storage for Store {
         self.violations_impl(org, visibility, limit).await
     }
 
+    async fn deals(&self, org: OrgId, filter: &DealFilter, visibility: Visibility) -> StorageResult<DealList> {
+        self.deals_impl(org, filter, visibility).await
+    }
+
+    async fn update_deal(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        change: &DealChange,
+        now_ms: i64,
+    ) -> StorageResult<DealHead> {
+        self.update_deal_impl(org, actor, change, now_ms).await
+    }
+
+    async fn clients(&self, org: OrgId, filter: &ClientFilter, visibility: Visibility) -> StorageResult<ClientList> {
+        self.clients_impl(org, filter, visibility).await
+    }
+
+    async fn client_head(&self, org: OrgId, id: ClientId) -> StorageResult<Option<ClientHead>> {
+        self.client_head_impl(org, id).await
+    }
+
+    async fn save_client(
+        &self,
+        org: OrgId,
+        form: &ClientForm,
+        responsible: UserId,
+        now_ms: i64,
+    ) -> StorageResult<Client> {
+        self.save_client_impl(org, form, responsible, now_ms).await
+    }
+
+    async fn activities(
+        &self,
+        org: OrgId,
+        filter: &ActivityFilter,
+        visibility: Visibility,
+    ) -> StorageResult<ActivityList> {
+        self.activities_impl(org, filter, visibility).await
+    }
+
     async fn leads(&self, org: OrgId, filter: &LeadFilter, visibility: Visibility) -> StorageResult<LeadPage> {
         self.leads_impl(org, filter, visibility).await
     }
@@ -572,16 +613,22 @@ async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoDa
                 .push_bind(s.stale_days);
         }
     );
-    insert_all!("clients", "id, org_id, name, kind, phone, email, responsible_id, created_at", data.clients, |b, c| {
-        b.push_bind(c.id)
-            .push_bind(org)
-            .push_bind(&c.name)
-            .push_bind(c.kind.as_str())
-            .push_bind(&c.phone)
-            .push_bind(&c.email)
-            .push_bind(c.responsible_id)
-            .push_bind(c.created_at);
-    });
+    insert_all!(
+        "clients",
+        "id, org_id, name, kind, phone, email, responsible_id, created_at, search",
+        data.clients,
+        |b, c| {
+            b.push_bind(c.id)
+                .push_bind(org)
+                .push_bind(&c.name)
+                .push_bind(c.kind.as_str())
+                .push_bind(&c.phone)
+                .push_bind(&c.email)
+                .push_bind(c.responsible_id)
+                .push_bind(c.created_at)
+                .push_bind(client_search_text(&c.name, &c.phone, &c.email));
+        }
+    );
     insert_all!(
             "leads",
             "id, org_id, title, source, contact_name, phone, status, disqualify_reason, responsible_id, client_id, created_at, first_response_at",

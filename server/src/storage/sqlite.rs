@@ -66,6 +66,7 @@ impl Store {
 
 include!("shared.rs");
 include!("pipeline.rs");
+include!("lists.rs");
 
 /// Runs `PRAGMA integrity_check` on a database file: "ok" when it is sound.
 pub async fn integrity_check(path: &std::path::Path) -> Result<String, sqlx::Error> {

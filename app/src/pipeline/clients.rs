@@ -1,0 +1,186 @@
+//! The clients list: companies and people with how many deals they have and
+//! what they bought (so a repeat buyer stands out), sorted by any figure, a
+//! form to add a client or change one.
+
+use leptos::prelude::*;
+use strum::IntoEnumIterator;
+
+use super::lists::{when, Client, ClientFilter, ClientForm, ClientSort, Order, Pager, SortHeader};
+use super::server::{list_clients, save_client};
+use super::{format_rubles, ClientKind};
+use crate::access::{Action, Module, Scope};
+use crate::error::AppError;
+use crate::shell::{use_ui, ErrorPage, FormError};
+
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let kind = RwSignal::new(None::<ClientKind>);
+    let search = RwSignal::new(String::new());
+    let order = RwSignal::new(Order { by: ClientSort::Name, descending: false });
+    let page = RwSignal::new(0i64);
+    let reload = RwSignal::new(0u32);
+    // The client being edited, or a blank one being added.
+    let editing = RwSignal::new(None::<ClientForm>);
+    let clients = LocalResource::new(move || {
+        reload.track();
+        list_clients(ClientFilter {
+            kind: kind.get(),
+            search: Some(search.get()).filter(|s| !s.trim().is_empty()),
+            order: order.get(),
+            page: page.get(),
+        })
+    });
+    let can_create = move || ui.scope(Module::Deals, Action::Create) != Scope::None;
+    let can_edit = move || ui.scope(Module::Deals, Action::Edit) != Scope::None;
+    let blank = || ClientForm {
+        id: None,
+        name: String::new(),
+        kind: ClientKind::Company,
+        phone: String::new(),
+        email: String::new(),
+    };
+
+    view! {
+        <h1>{move || t().nav_clients}</h1>
+        {move || can_create().then(|| view! {
+            <button type="button" class="primary" on:click=move |_| editing.set(Some(blank()))>{move || t().new_client}</button>
+        })}
+        {move || editing.get().map(|form| view! { <ClientEditor form editing reload /> })}
+        <div class="filters" role="search">
+            <label>
+                <span>{move || t().kind}</span>
+                <select on:change=move |ev| { kind.set(event_target_value(&ev).parse().ok()); page.set(0); }>
+                    <option value="">{move || t().all_kinds}</option>
+                    {ClientKind::iter().map(|k| view! { <option value=k.as_str()>{move || t().client_kind(k)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="grow">
+                <span>{move || t().search}</span>
+                <input type="search" maxlength="100" on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); } />
+            </label>
+        </div>
+        {move || match clients.get() {
+            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
+            Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
+            Some(Ok(list)) if list.rows.is_empty() => view! { <p class="empty">{t().no_clients}</p> }.into_any(),
+            Some(Ok(list)) => {
+                let (current, pages) = (list.page, list.pages());
+                view! {
+                    <div class="table-wrap">
+                        <table data-testid="clients">
+                            <thead>
+                                <tr>
+                                    <SortHeader order by=ClientSort::Name label=Signal::derive(move || t().name) page />
+                                    <th>{t().kind}</th>
+                                    <th>{t().phone}</th>
+                                    <th>{t().responsible}</th>
+                                    <SortHeader order by=ClientSort::Deals label=Signal::derive(move || t().deals_count) page />
+                                    <th>{t().won_deals}</th>
+                                    <SortHeader order by=ClientSort::Revenue label=Signal::derive(move || t().revenue) page />
+                                    <SortHeader order by=ClientSort::Created label=Signal::derive(move || t().created_at) page />
+                                    <th></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.rows.into_iter().map(|c| view! { <ClientRow client=c editing can_edit=can_edit() /> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                    <Pager page current pages />
+                }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn ClientRow(client: Client, editing: RwSignal<Option<ClientForm>>, can_edit: bool) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let repeat = client.is_repeat();
+    let form = ClientForm {
+        id: Some(client.id),
+        name: client.name.clone(),
+        kind: client.kind,
+        phone: client.phone.clone(),
+        email: client.email.clone(),
+    };
+    view! {
+        <tr>
+            <td>
+                {client.name.clone()}
+                {(client.won_deals > 0).then(|| view! {
+                    <span class=if repeat { "badge repeat" } else { "badge first" }>
+                        {move || if repeat { t().repeat_client } else { t().first_time_client }}
+                    </span>
+                })}
+                <div class="muted">{client.email.clone()}</div>
+            </td>
+            <td>{move || t().client_kind(client.kind)}</td>
+            <td>{client.phone.clone()}</td>
+            <td>{client.responsible.clone()}</td>
+            <td class="num">{client.deals}</td>
+            <td class="num">{client.won_deals}</td>
+            <td class="num">{format_rubles(client.won_total)}</td>
+            <td class="nowrap">{when(client.created_at)}</td>
+            <td class="actions">
+                {can_edit.then(|| view! {
+                    <button type="button" on:click=move |_| editing.set(Some(form.clone()))>{move || t().edit}</button>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn ClientEditor(form: ClientForm, editing: RwSignal<Option<ClientForm>>, reload: RwSignal<u32>) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let draft = RwSignal::new(form);
+    let error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        let data = draft.get_untracked();
+        leptos::task::spawn_local(async move {
+            match save_client(data).await {
+                Ok(_) => {
+                    editing.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card new-deal" data-testid="client-form" on:submit=submit
+            on:keydown=move |ev| if ev.key() == "Escape" { editing.set(None) }>
+            <label><span>{move || t().name}</span>
+                <input type="text" maxlength="200" required prop:value=move || draft.with(|d| d.name.clone())
+                    on:input=move |ev| draft.update(|d| d.name = event_target_value(&ev)) /></label>
+            <label><span>{move || t().kind}</span>
+                <select on:change=move |ev| if let Ok(k) = event_target_value(&ev).parse() { draft.update(|d| d.kind = k) }>
+                    {ClientKind::iter().map(|k| view! {
+                        <option value=k.as_str() prop:selected=move || draft.with(|d| d.kind == k)>{move || t().client_kind(k)}</option>
+                    }).collect_view()}
+                </select></label>
+            <label><span>{move || t().phone}</span>
+                <input type="tel" maxlength="40" prop:value=move || draft.with(|d| d.phone.clone())
+                    on:input=move |ev| draft.update(|d| d.phone = event_target_value(&ev)) /></label>
+            <label><span>{move || t().email}</span>
+                <input type="email" maxlength="254" prop:value=move || draft.with(|d| d.email.clone())
+                    on:input=move |ev| draft.update(|d| d.email = event_target_value(&ev)) /></label>
+            <FormError error=error.into() />
+            <div class="actions">
+                <button type="button" on:click=move |_| editing.set(None)>{move || t().cancel}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { t().saving } else { t().save }}
+                </button>
+            </div>
+        </form>
+    }
+}
