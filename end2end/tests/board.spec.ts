@@ -1,15 +1,5 @@
 import { test, expect, Page, Locator } from '@playwright/test';
-
-const PASSWORD = 'demo-pass-2026';
-
-async function logIn(page: Page, email: string) {
-  await page.goto('/login');
-  await page.waitForSelector('body[data-hydrated]');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Пароль').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Войти' }).click();
-  await expect(page.getByTestId('greeting')).toBeVisible();
-}
+import { logIn } from '../helpers';
 
 async function openBoard(page: Page) {
   await page.goto('/board');

@@ -576,7 +576,7 @@ fn CardView(card: Card, stage: Stage, now: i64) -> impl IntoView {
                             }>
                             {move_options}
                         </select>
-                        <button type="button" class="quick-call" title=move || t().quick_call aria-label=move || t().quick_call
+                        <button type="button" class="quick-call" title=move || t().log_call aria-label=move || t().log_call
                             on:click=move |_| ctx.calling.set(Some(for_call.clone()))>"☎"</button>
                     </div>
                 }
@@ -619,7 +619,7 @@ fn CallDialog() -> impl IntoView {
             });
             view! {
                 <div class="dialog-backdrop" on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-                    <div class="dialog card" role="dialog" aria-modal="true" aria-label=move || t().quick_call data-testid="call-dialog">
+                    <div class="dialog card" role="dialog" aria-modal="true" aria-label=move || t().log_call data-testid="call-dialog">
                         <p class="muted">{card.title.clone()}</p>
                         <super::deal::LogActivity deal_id=card.id on_logged=logged />
                         <div class="actions">

@@ -157,7 +157,7 @@ fn ClientEditor(form: ClientForm, editing: RwSignal<Option<ClientForm>>, reload:
         });
     };
     view! {
-        <form class="card new-deal" data-testid="client-form" on:submit=submit
+        <form class="card new-deal" data-testid="client-form" novalidate on:submit=submit
             on:keydown=move |ev| if ev.key() == "Escape" { editing.set(None) }>
             <label><span>{move || t().name}</span>
                 <input type="text" maxlength="200" required prop:value=move || draft.with(|d| d.name.clone())

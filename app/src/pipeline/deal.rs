@@ -193,7 +193,7 @@ fn EditDeal(edit: DealEdit, editing: RwSignal<bool>, reload: RwSignal<u32>) -> i
         });
     };
     view! {
-        <form class="card new-deal" data-testid="edit-deal" on:submit=submit
+        <form class="card new-deal" data-testid="edit-deal" novalidate on:submit=submit
             on:keydown=move |ev| if ev.key() == "Escape" { editing.set(false) }>
             <label><span>{move || t().title}</span>
                 <input type="text" maxlength="200" required prop:value=move || draft.with(|d| d.title.clone())

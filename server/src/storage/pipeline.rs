@@ -78,18 +78,33 @@ fn like_pattern(text: &str) -> String {
 
 /// The board's WHERE clause for one column. No organisation condition: the
 /// stage was loaded through the organisation's pipeline, and leaving it out
-/// keeps `deals_stage_totals` a covering index for the sums.
-fn push_board_filter(q: &mut QueryBuilder<'_, Db>, stage: &Stage, f: &BoardFilter, v: Visibility, now_ms: i64) {
+/// keeps `deals_stage_totals` a covering index for the sums. Rights and the
+/// manager and department filters arrive as one list of `owners`.
+fn push_board_filter(
+    q: &mut QueryBuilder<'_, Db>,
+    stage: &Stage,
+    f: &BoardFilter,
+    owners: Option<&[UserId]>,
+    now_ms: i64,
+) {
     q.push(" AND d.stage_id = ").push_bind(stage.id);
     if stage.kind != StageKind::Open {
         // Deals in an open stage are open; won and lost columns show the last weeks only.
         q.push(" AND d.closed_at >= ").push_bind(now_ms - CLOSED_DAYS * DAY_MS);
     }
-    if let Some(m) = f.manager_id {
-        q.push(" AND d.responsible_id = ").push_bind(m);
-    }
-    if let Some(dep) = f.department_id {
-        q.push(" AND u.department_id = ").push_bind(dep);
+    match owners {
+        None => {}
+        Some([]) => {
+            q.push(" AND 1 = 0");
+        }
+        Some(ids) => {
+            q.push(" AND d.responsible_id IN (");
+            let mut list = q.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            q.push(")");
+        }
     }
     if let Some(src) = f.source.as_deref().filter(|s| !s.is_empty()) {
         q.push(" AND d.source = ").push_bind(src.to_string());
@@ -100,7 +115,6 @@ fn push_board_filter(q: &mut QueryBuilder<'_, Db>, stage: &Stage, f: &BoardFilte
     if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.push(" AND d.search LIKE ").push_bind(like_pattern(text)).push(" ESCAPE '\\'");
     }
-    push_visibility(q, v, "d.responsible_id", "u.department_id");
 }
 
 fn ids_text(ids: &[StageId]) -> String {
@@ -338,6 +352,48 @@ impl Store {
         self.pipelines_impl(org).await?.into_iter().find(|p| p.id == id).ok_or(StorageError::NotFound)
     }
 
+    /// Whose deals the board shows, as one list of people (None: everyone's),
+    /// so each column reads its owners' index instead of joining people to
+    /// find their department.
+    async fn board_owners(&self, org: OrgId, f: &BoardFilter, v: Visibility) -> StorageResult<Option<Vec<UserId>>> {
+        let mut owners: Option<Vec<UserId>> = None;
+        let mut narrow = |ids: Vec<UserId>| {
+            owners = Some(match owners.take() {
+                None => ids,
+                Some(before) => before.into_iter().filter(|id| ids.contains(id)).collect(),
+            });
+        };
+        if let Some(manager) = f.manager_id {
+            narrow(vec![manager]);
+        }
+        if let Some(department) = f.department_id {
+            narrow(self.department_people(org, department).await?);
+        }
+        match v {
+            Visibility::All => {}
+            Visibility::Own { user } => narrow(vec![user]),
+            Visibility::Department { department, user } => {
+                let mut ids = match department {
+                    Some(d) => self.department_people(org, d).await?,
+                    None => Vec::new(),
+                };
+                ids.push(user);
+                narrow(ids);
+            }
+        }
+        Ok(owners)
+    }
+
+    /// Everyone in a department, former members' deals stay with whoever owns them now.
+    async fn department_people(&self, org: OrgId, department: DeptId) -> StorageResult<Vec<UserId>> {
+        sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND department_id = $2")
+            .bind(org)
+            .bind(department)
+            .fetch_all(&self.read)
+            .await
+            .map_err(other)
+    }
+
     async fn board_impl(&self, org: OrgId, f: &BoardFilter, v: Visibility, now_ms: i64) -> StorageResult<Board> {
         let stage_rows = sqlx::query(&format!(
             "SELECT {STAGE_COLUMNS} FROM stages WHERE pipeline_id = $1 AND NOT archived \
@@ -353,17 +409,14 @@ impl Store {
         }
         let stages = stage_rows.iter().map(stage_from_row).collect::<StorageResult<Vec<_>>>()?;
 
+        let owners = self.board_owners(org, f, v).await?;
+        let owners = owners.as_deref();
         let mut columns = Vec::with_capacity(stages.len());
         for stage in stages {
-            // The department lives on the manager; without it the sums come from the index alone.
-            let needs_people = f.department_id.is_some() || matches!(v, Visibility::Department { .. });
-            let mut q = QueryBuilder::<Db>::new(if needs_people {
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total \
-                 FROM deals d JOIN users u ON u.id = d.responsible_id WHERE 1 = 1"
-            } else {
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total FROM deals d WHERE 1 = 1"
-            });
-            push_board_filter(&mut q, &stage, f, v, now_ms);
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total FROM deals d WHERE 1 = 1",
+            );
+            push_board_filter(&mut q, &stage, f, owners, now_ms);
             let totals = q.build().fetch_one(&self.read).await.map_err(other)?;
             let count: i64 = totals.try_get("n").map_err(other)?;
             let total: i64 = totals.try_get("total").map_err(other)?;
@@ -372,7 +425,7 @@ impl Store {
             } else {
                 let mut q = QueryBuilder::<Db>::new(CARD_SELECT);
                 q.push(" WHERE 1 = 1");
-                push_board_filter(&mut q, &stage, f, v, now_ms);
+                push_board_filter(&mut q, &stage, f, owners, now_ms);
                 // A closed deal entered its stage when it closed; ordering by closed_at
                 // walks deals_stage_totals instead of sorting every recent closing.
                 let order = if stage.kind == StageKind::Open { "d.stage_entered_at" } else { "d.closed_at" };
