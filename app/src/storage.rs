@@ -271,6 +271,8 @@ pub trait Storage: Send + Sync + 'static {
 
     async fn leads(&self, org: OrgId, filter: &LeadFilter, visibility: Visibility) -> StorageResult<LeadPage>;
     async fn lead_head(&self, org: OrgId, id: LeadId) -> StorageResult<Option<LeadHead>>;
+    /// Changes a lead's title, source and contact if it is still at `edit.version`.
+    async fn update_lead(&self, org: OrgId, edit: &crate::pipeline::LeadEdit) -> StorageResult<Lead>;
     async fn create_lead(
         &self,
         org: OrgId,

@@ -22,6 +22,16 @@ test('a manager adds a lead, cannot refuse it without a reason, then turns anoth
 
   const row = page.locator('tr', { hasText: title });
   await expect(row).toContainText('Новый');
+  await row.getByRole('button', { name: 'Изменить' }).click();
+  const edit = page.getByTestId('edit-lead');
+  await edit.getByLabel('Название').fill('');
+  await edit.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(edit.getByRole('alert')).toHaveText('Название: обязательное поле');
+  await edit.getByLabel('Название').fill(title);
+  await edit.getByLabel('Телефон').fill('+7 900 765-43-21');
+  await edit.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(edit).toBeHidden();
+  await expect(row).toContainText('+7 900 765-43-21');
   await row.getByRole('button', { name: 'Отклонить' }).click();
   await row.getByRole('button', { name: 'Подтвердить' }).click();
   await expect(page.getByRole('alert')).toHaveText('Причина отказа: обязательное поле');

@@ -473,6 +473,28 @@ async fn leads_need_a_reason_to_be_refused_and_become_deals_when_qualified() {
         let titles = |p: LeadPage| p.rows.into_iter().map(|l| l.title).collect::<Vec<_>>();
         assert_eq!(titles(by_title(false).await.unwrap()), ["Заявка с сайта", "Звонок"]);
         assert_eq!(titles(by_title(true).await.unwrap()), ["Звонок", "Заявка с сайта"]);
+
+        // An edit carries the version it was read at; a stale one changes nothing.
+        let version = by_title(true).await.unwrap().rows[0].version;
+        let edit = |version: i64, title: &str| {
+            json!({"edit": {"id": second.id, "version": version,
+                "form": {"title": title, "source": "Phone", "contact_name": "Анна", "phone": ""}}})
+        };
+        let edited: Lead = m.call_json("leads/update", edit(version, "Звонок из рекламы")).await.unwrap();
+        assert_eq!(
+            (edited.title.as_str(), edited.source.as_str(), edited.version),
+            ("Звонок из рекламы", "phone", version + 1)
+        );
+        assert_eq!(m.call_json::<Lead>("leads/update", edit(version, "Старое")).await.unwrap_err(), AppError::Conflict);
+        assert_eq!(
+            m.call_json::<Lead>("leads/update", edit(version + 1, " ")).await.unwrap_err(),
+            AppError::invalid("title", Problem::Required)
+        );
+        assert_eq!(
+            mb.call_json::<Lead>("leads/update", edit(version + 1, "Чужой")).await.unwrap_err(),
+            AppError::Forbidden
+        );
+        assert_eq!(titles(by_title(true).await.unwrap())[0], "Звонок из рекламы");
         server.stop().await;
         db.drop_db().await;
     }

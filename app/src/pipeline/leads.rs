@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
 use super::lists::{when, LeadSort, Order, Pager, SortHeader};
-use super::server::{create_lead, list_leads, list_pipelines, set_lead_status};
-use super::{Lead, LeadFilter, LeadStatus, NewLeadForm};
+use super::server::{create_lead, list_leads, list_pipelines, set_lead_status, update_lead};
+use super::{Lead, LeadEdit, LeadFilter, LeadStatus, NewLeadForm};
 use crate::access::{Action, Module, Scope};
 use crate::error::AppError;
 use crate::i18n::SOURCE_KEYS;
@@ -89,7 +89,9 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
     let ui = use_ui();
     let t = move || ui.texts();
     let refusing = RwSignal::new(false);
+    let editing = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
+    let for_edit = lead.clone();
     let id = lead.id;
     let change = move |status: LeadStatus, reason: Option<String>| {
         leptos::task::spawn_local(async move {
@@ -119,6 +121,7 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
             </td>
             <td class="nowrap">{when(lead.created_at)}</td>
             <td class="actions">
+                <button type="button" on:click=move |_| editing.update(|e| *e = !*e)>{move || t().edit}</button>
                 {can_take.then(|| view! { <button type="button" on:click=move |_| change(LeadStatus::InWork, None)>{move || t().take_in_work}</button> })}
                 {can_close.then(|| view! {
                     <button type="button" on:click=move |_| change(LeadStatus::Qualified, None)>{move || t().qualify}</button>
@@ -133,6 +136,9 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
                 })}
             </td>
         </tr>
+        {move || editing.get().then(|| view! {
+            <tr class="editing"><td colspan="7"><EditLead lead=for_edit.clone() editing reload error /></td></tr>
+        })}
     }
 }
 
@@ -162,19 +168,86 @@ fn NewLead(reload: RwSignal<u32>) -> impl IntoView {
         <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o)>{move || t().new_lead}</button>
         {move || open.get().then(|| view! {
             <form class="card new-deal" on:submit=submit>
-                <label><span>{t().title}</span>
-                    <input type="text" maxlength="200" on:input=move |ev| form.update(|f| f.title = event_target_value(&ev)) /></label>
-                <label><span>{t().contact_name}</span>
-                    <input type="text" maxlength="200" on:input=move |ev| form.update(|f| f.contact_name = event_target_value(&ev)) /></label>
-                <label><span>{t().phone}</span>
-                    <input type="tel" maxlength="40" on:input=move |ev| form.update(|f| f.phone = event_target_value(&ev)) /></label>
-                <label><span>{t().source}</span>
-                    <select on:change=move |ev| form.update(|f| f.source = event_target_value(&ev))>
-                        {SOURCE_KEYS.iter().map(|k| view! { <option value=*k>{t().source_name(k).to_string()}</option> }).collect_view()}
-                    </select></label>
+                <LeadFields form />
                 <FormError error=error.into() />
                 <div class="actions"><button type="submit" class="primary">{t().create}</button></div>
             </form>
         })}
+    }
+}
+
+/// Title, contact, phone and source of a lead, for the new-lead and edit forms.
+#[component]
+fn LeadFields(form: RwSignal<NewLeadForm>) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    view! {
+        <label><span>{move || t().title}</span>
+            <input type="text" maxlength="200" prop:value=move || form.with(|f| f.title.clone())
+                on:input=move |ev| form.update(|f| f.title = event_target_value(&ev)) /></label>
+        <label><span>{move || t().contact_name}</span>
+            <input type="text" maxlength="200" prop:value=move || form.with(|f| f.contact_name.clone())
+                on:input=move |ev| form.update(|f| f.contact_name = event_target_value(&ev)) /></label>
+        <label><span>{move || t().phone}</span>
+            <input type="tel" maxlength="40" prop:value=move || form.with(|f| f.phone.clone())
+                on:input=move |ev| form.update(|f| f.phone = event_target_value(&ev)) /></label>
+        <label><span>{move || t().source}</span>
+            <select on:change=move |ev| form.update(|f| f.source = event_target_value(&ev))>
+                {move || {
+                    let current = form.with_untracked(|f| f.source.clone());
+                    SOURCE_KEYS.iter().map(|k| view! {
+                        <option value=*k selected=*k == current>{t().source_name(k).to_string()}</option>
+                    }).collect_view()
+                }}
+            </select></label>
+    }
+}
+
+/// Changes a lead in place; a stale version reloads the list with a message.
+#[component]
+fn EditLead(
+    lead: Lead,
+    editing: RwSignal<bool>,
+    reload: RwSignal<u32>,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let form = RwSignal::new(NewLeadForm {
+        title: lead.title.clone(),
+        source: lead.source.clone(),
+        contact_name: lead.contact_name.clone(),
+        phone: lead.phone.clone(),
+    });
+    let own_error = RwSignal::new(None::<AppError>);
+    let (id, version) = (lead.id, lead.version);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let edit = LeadEdit { id, version, form: form.get_untracked() };
+        leptos::task::spawn_local(async move {
+            match update_lead(edit).await {
+                Ok(_) => {
+                    editing.set(false);
+                    reload.update(|n| *n += 1);
+                }
+                Err(AppError::Conflict) => {
+                    error.set(Some(AppError::Conflict));
+                    editing.set(false);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => own_error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="card new-deal" data-testid="edit-lead" on:submit=submit
+            on:keydown=move |ev| if ev.key() == "Escape" { editing.set(false) }>
+            <LeadFields form />
+            <FormError error=own_error.into() />
+            <div class="actions">
+                <button type="button" on:click=move |_| editing.set(false)>{move || t().cancel}</button>
+                <button type="submit" class="primary">{move || t().save}</button>
+            </div>
+        </form>
     }
 }

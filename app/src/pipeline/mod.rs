@@ -337,6 +337,8 @@ pub struct Lead {
     pub first_response_at: Option<i64>,
     /// The deal a qualified lead became.
     pub deal_id: Option<DealId>,
+    /// Bumped by every change; an edit made at an older version is refused.
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,6 +352,14 @@ pub struct LeadFilter {
 }
 
 pub type LeadPage = lists::Page<Lead>;
+
+/// A lead's own fields changed, if nobody changed the lead since `version`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadEdit {
+    pub id: LeadId,
+    pub version: i64,
+    pub form: NewLeadForm,
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewLeadForm {

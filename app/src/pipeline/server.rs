@@ -6,11 +6,11 @@
 use leptos::prelude::*;
 
 use super::lists::{ActivityFilter, ActivityList, Client, ClientFilter, ClientForm, ClientList, DealFilter, DealList};
-use super::DealEdit;
 use super::{
     Activity, Board, BoardFilter, DealId, DealPage, Lead, LeadFilter, LeadId, LeadPage, LeadStatus, MoveRequest, Moved,
     NewActivityForm, NewDealForm, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, Violation,
 };
+use super::{DealEdit, LeadEdit};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -79,6 +79,17 @@ mod ssr {
             return Err(AppError::invalid("page", Problem::Unknown));
         }
         Ok(())
+    }
+
+    /// Checks what the lead forms send.
+    pub fn clean_lead(form: &crate::pipeline::NewLeadForm) -> Result<crate::pipeline::NewLeadForm, AppError> {
+        use crate::pipeline::{clean_text, optional_text, MAX_TITLE};
+        Ok(crate::pipeline::NewLeadForm {
+            title: clean_text("title", &form.title, MAX_TITLE)?,
+            source: clean_source(&form.source)?,
+            contact_name: optional_text("contact_name", &form.contact_name, MAX_TITLE)?,
+            phone: optional_text("phone", &form.phone, 40)?,
+        })
     }
 
     /// Checks a source name: a short word such as "website".
@@ -387,18 +398,23 @@ pub async fn list_activities(filter: ActivityFilter) -> Result<ActivityList, App
 /// A new lead, with the caller responsible.
 #[server(prefix = "/api", endpoint = "leads/create", input = server_fn::codec::Json)]
 pub async fn create_lead(form: NewLeadForm) -> Result<Lead, AppError> {
-    use super::{clean_text, optional_text, MAX_TITLE};
     use crate::access::{guard::Ctx, Action, Module, Owner};
     let ctx = Ctx::get().await?;
     let auth = ctx.authorize(Module::Leads, Action::Create).await?;
     auth.check(Owner { user: Some(auth.user.id), department: auth.user.department_id })?;
-    let form = NewLeadForm {
-        title: clean_text("title", &form.title, MAX_TITLE)?,
-        source: ssr::clean_source(&form.source)?,
-        contact_name: optional_text("contact_name", &form.contact_name, MAX_TITLE)?,
-        phone: optional_text("phone", &form.phone, 40)?,
-    };
+    let form = ssr::clean_lead(&form)?;
     Ok(ctx.storage().create_lead(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?)
+}
+
+/// Changes a lead's title, source or contact, if nobody changed it since `edit.version`.
+#[server(prefix = "/api", endpoint = "leads/update", input = server_fn::codec::Json)]
+pub async fn update_lead(edit: LeadEdit) -> Result<Lead, AppError> {
+    use crate::access::{guard::Ctx, Action, Module};
+    let ctx = Ctx::get().await?;
+    let auth = ctx.authorize(Module::Leads, Action::Edit).await?;
+    let form = ssr::clean_lead(&edit.form)?;
+    ssr::permitted_lead(&ctx, &auth, edit.id).await?;
+    Ok(ctx.storage().update_lead(auth.user.org_id, &LeadEdit { form, ..edit }).await?)
 }
 
 /// Takes a lead on, disqualifies it (a reason is required) or turns it into a deal.

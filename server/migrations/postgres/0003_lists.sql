@@ -13,3 +13,6 @@ CREATE INDEX activities_lead ON activities(lead_id, at);
 -- One person's (or one department's people's) column sums straight from the index.
 DROP INDEX deals_owner_stage;
 CREATE INDEX deals_owner_stage ON deals(responsible_id, stage_id, closed_at, amount);
+
+-- Lead edits carry the version they were read at, like deals.
+ALTER TABLE leads ADD COLUMN version BIGINT NOT NULL DEFAULT 0;

@@ -356,6 +356,32 @@ impl Store {
         self.page_of(list, activity_from_row).await
     }
 
+    async fn update_lead_impl(&self, org: OrgId, edit: &app::pipeline::LeadEdit) -> StorageResult<Lead> {
+        let mut tx = self.begin_write().await?;
+        let f = &edit.form;
+        let updated = sqlx::query(
+            "UPDATE leads SET title = $1, source = $2, contact_name = $3, phone = $4, version = version + 1 \
+             WHERE id = $5 AND org_id = $6 AND version = $7",
+        )
+        .bind(&f.title)
+        .bind(&f.source)
+        .bind(&f.contact_name)
+        .bind(&f.phone)
+        .bind(edit.id)
+        .bind(org)
+        .bind(edit.version)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        if updated.rows_affected() == 0 {
+            let exists = Self::lead_on(&mut *tx, org, edit.id).await?.is_some();
+            return Err(if exists { StorageError::Conflict } else { StorageError::NotFound });
+        }
+        let lead = Self::lead_on(&mut *tx, org, edit.id).await?.ok_or(StorageError::NotFound)?;
+        tx.commit().await.map_err(other)?;
+        Ok(lead)
+    }
+
     async fn leads_impl(&self, org: OrgId, f: &LeadFilter, v: Visibility) -> StorageResult<LeadPage> {
         let filter = |q: &mut QueryBuilder<'_, Db>| {
             q.push(" WHERE l.org_id = ").push_bind(org);

@@ -126,7 +126,7 @@ fn ids_from_text(text: &str) -> Vec<StageId> {
 }
 
 const LEAD_SELECT: &str = "SELECT l.id, l.title, l.source, l.contact_name, l.phone, l.status, l.disqualify_reason, \
-     l.responsible_id, COALESCE(u.name, '') AS responsible, l.created_at, l.first_response_at, \
+     l.responsible_id, COALESCE(u.name, '') AS responsible, l.created_at, l.first_response_at, l.version, \
      (SELECT MIN(dl.id) FROM deals dl WHERE dl.lead_id = l.id) AS deal_id \
      FROM leads l LEFT JOIN users u ON u.id = l.responsible_id";
 
@@ -144,6 +144,7 @@ fn lead_from_row(row: &DbRow) -> StorageResult<Lead> {
         created_at: row.try_get("created_at").map_err(other)?,
         first_response_at: row.try_get("first_response_at").map_err(other)?,
         deal_id: row.try_get("deal_id").map_err(other)?,
+        version: row.try_get("version").map_err(other)?,
     })
 }
 
@@ -938,8 +939,8 @@ impl Store {
                 .map_err(other)?;
         }
         sqlx::query(
-            "UPDATE leads SET status = $1, disqualify_reason = $2, first_response_at = COALESCE(first_response_at, $3) \
-             WHERE id = $4",
+            "UPDATE leads SET status = $1, disqualify_reason = $2, first_response_at = COALESCE(first_response_at, $3), \
+             version = version + 1 WHERE id = $4",
         )
         .bind(status.as_str())
         .bind(reason)

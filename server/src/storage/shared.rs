@@ -539,6 +539,10 @@ impl Storage for Store {
         self.lead_head_impl(org, id).await
     }
 
+    async fn update_lead(&self, org: OrgId, edit: &app::pipeline::LeadEdit) -> StorageResult<Lead> {
+        self.update_lead_impl(org, edit).await
+    }
+
     async fn create_lead(
         &self,
         org: OrgId,
