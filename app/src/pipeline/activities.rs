@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{when, ActivityFilter, ActivitySort, Order, Pager, SortHeader};
+use super::lists::{when, ActivityFilter, ActivityList, ActivitySort, ListBody, Order, SortHeader};
 use super::server::{board_options, list_activities};
 use super::{Activity, ActivityKind, DAY_MS};
-use crate::shell::{use_ui, ErrorPage};
+use crate::shell::use_ui;
 
 /// Local midnight `days_back` days ago, in ms; the device's clock decides "today".
 fn local_day_start(days_back: i64) -> i64 {
@@ -86,34 +86,23 @@ pub fn ActivitiesPage() -> impl IntoView {
                 </select>
             </label>
         </div>
-        {move || match activities.get() {
-            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
-            Some(Ok(list)) if list.rows.is_empty() => view! { <p class="empty">{t().no_activities}</p> }.into_any(),
-            Some(Ok(list)) => {
-                let (current, pages) = (list.page, list.pages());
-                view! {
-                    <div class="table-wrap">
-                        <table data-testid="activities">
-                            <thead>
-                                <tr>
-                                    <SortHeader order by=ActivitySort::At label=Signal::derive(move || t().when) page />
-                                    <SortHeader order by=ActivitySort::Kind label=Signal::derive(move || t().kind) page />
-                                    <SortHeader order by=ActivitySort::User label=Signal::derive(move || t().employee) page />
-                                    <th>{t().subject}</th>
-                                    <SortHeader order by=ActivitySort::Duration label=Signal::derive(move || t().duration) page />
-                                    <th>{t().note}</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.rows.into_iter().map(|a| view! { <ActivityRow activity=a /> }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                    <Pager page current pages />
-                }.into_any()
-            }
-        }}
+        <ListBody list=activities empty=Signal::derive(move || t().no_activities) page table=move |list: ActivityList| view! {
+            <table data-testid="activities">
+                <thead>
+                    <tr>
+                        <SortHeader order by=ActivitySort::At label=Signal::derive(move || t().when) page />
+                        <SortHeader order by=ActivitySort::Kind label=Signal::derive(move || t().kind) page />
+                        <SortHeader order by=ActivitySort::User label=Signal::derive(move || t().employee) page />
+                        <th>{t().subject}</th>
+                        <SortHeader order by=ActivitySort::Duration label=Signal::derive(move || t().duration) page />
+                        <th>{t().note}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.rows.into_iter().map(|a| view! { <ActivityRow activity=a /> }).collect_view()}
+                </tbody>
+            </table>
+        } />
     }
 }
 

@@ -5,12 +5,12 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{when, Client, ClientFilter, ClientForm, ClientSort, Order, Pager, SortHeader};
+use super::lists::{when, Client, ClientFilter, ClientForm, ClientList, ClientSort, ListBody, Order, SortHeader};
 use super::server::{list_clients, save_client};
 use super::{format_rubles, ClientKind};
 use crate::access::{Action, Module, Scope};
 use crate::error::AppError;
-use crate::shell::{use_ui, ErrorPage, FormError};
+use crate::shell::{use_ui, FormError};
 
 #[component]
 pub fn ClientsPage() -> impl IntoView {
@@ -61,37 +61,26 @@ pub fn ClientsPage() -> impl IntoView {
                 <input type="search" maxlength="100" on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); } />
             </label>
         </div>
-        {move || match clients.get() {
-            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
-            Some(Ok(list)) if list.rows.is_empty() => view! { <p class="empty">{t().no_clients}</p> }.into_any(),
-            Some(Ok(list)) => {
-                let (current, pages) = (list.page, list.pages());
-                view! {
-                    <div class="table-wrap">
-                        <table data-testid="clients">
-                            <thead>
-                                <tr>
-                                    <SortHeader order by=ClientSort::Name label=Signal::derive(move || t().name) page />
-                                    <th>{t().kind}</th>
-                                    <th>{t().phone}</th>
-                                    <th>{t().responsible}</th>
-                                    <SortHeader order by=ClientSort::Deals label=Signal::derive(move || t().deals_count) page />
-                                    <th>{t().won_deals}</th>
-                                    <SortHeader order by=ClientSort::Revenue label=Signal::derive(move || t().revenue) page />
-                                    <SortHeader order by=ClientSort::Created label=Signal::derive(move || t().created_at) page />
-                                    <th></th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.rows.into_iter().map(|c| view! { <ClientRow client=c editing can_edit=can_edit() /> }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                    <Pager page current pages />
-                }.into_any()
-            }
-        }}
+        <ListBody list=clients empty=Signal::derive(move || t().no_clients) page table=move |list: ClientList| view! {
+            <table data-testid="clients">
+                <thead>
+                    <tr>
+                        <SortHeader order by=ClientSort::Name label=Signal::derive(move || t().name) page />
+                        <th>{t().kind}</th>
+                        <th>{t().phone}</th>
+                        <th>{t().responsible}</th>
+                        <SortHeader order by=ClientSort::Deals label=Signal::derive(move || t().deals_count) page />
+                        <th>{t().won_deals}</th>
+                        <SortHeader order by=ClientSort::Revenue label=Signal::derive(move || t().revenue) page />
+                        <SortHeader order by=ClientSort::Created label=Signal::derive(move || t().created_at) page />
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.rows.into_iter().map(|c| view! { <ClientRow client=c editing can_edit=can_edit() /> }).collect_view()}
+                </tbody>
+            </table>
+        } />
     }
 }
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::lists::when;
+use super::lists::{finish_edit, when};
 use super::server::{board_options, get_deal, list_pipelines, log_activity, update_deal};
 use super::{
     format_rubles, parse_rubles, rubles_for_input, time_in_stages, ActivityKind, DealEdit, DealEventKind, DealId,
@@ -32,6 +32,8 @@ pub fn DealPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<DealId>().ok()));
     let reload = RwSignal::new(0u32);
+    // Outlives the edit form, so a conflict can still be told after it closes.
+    let notice = RwSignal::new(None::<AppError>);
     let deal = LocalResource::new(move || {
         let id = id();
         reload.track();
@@ -54,10 +56,11 @@ pub fn DealPage() -> impl IntoView {
 
     view! {
         <a class="back" href="/board">{move || format!("← {}", t().back_to_board)}</a>
+        <FormError error=notice.into() />
         {move || match deal.get() {
             None => view! { <p class="loading">{t().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
-            Some(Ok(page)) => view! { <DealView page stage_name reload /> }.into_any(),
+            Some(Ok(page)) => view! { <DealView page stage_name reload notice /> }.into_any(),
         }}
     }
 }
@@ -67,6 +70,7 @@ fn DealView(
     page: DealData,
     stage_name: impl Fn(Option<StageId>) -> String + Copy + Send + Sync + 'static,
     reload: RwSignal<u32>,
+    notice: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
@@ -91,7 +95,7 @@ fn DealView(
         {move || (can_edit() && !editing.get()).then(|| view! {
             <button type="button" on:click=move |_| editing.set(true)>{move || t().edit_deal}</button>
         })}
-        {move || editing.get().then(|| view! { <EditDeal edit=edit.clone() editing reload /> })}
+        {move || editing.get().then(|| view! { <EditDeal edit=edit.clone() editing reload notice /> })}
         <section class="card facts">
             <div><span class="muted">{move || t().amount}</span><strong>{format_rubles(card.amount)}</strong></div>
             <div><span class="muted">{move || t().stage}</span><strong data-testid="deal-stage">{move || stage_name(Some(card.stage_id))}</strong></div>
@@ -160,7 +164,12 @@ fn DealView(
 /// Title, amount, client, source and responsible of a deal, saved only if
 /// nobody changed the deal meanwhile; a conflict reloads the page's data.
 #[component]
-fn EditDeal(edit: DealEdit, editing: RwSignal<bool>, reload: RwSignal<u32>) -> impl IntoView {
+fn EditDeal(
+    edit: DealEdit,
+    editing: RwSignal<bool>,
+    reload: RwSignal<u32>,
+    notice: RwSignal<Option<AppError>>,
+) -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
     let amount = RwSignal::new(rubles_for_input(edit.amount));
@@ -177,18 +186,7 @@ fn EditDeal(edit: DealEdit, editing: RwSignal<bool>, reload: RwSignal<u32>) -> i
         let data = DealEdit { amount, ..draft.get_untracked() };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match update_deal(data).await {
-                Ok(_) => {
-                    editing.set(false);
-                    reload.update(|n| *n += 1);
-                }
-                Err(AppError::Conflict) => {
-                    error.set(Some(AppError::Conflict));
-                    editing.set(false);
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => error.set(Some(e)),
-            }
+            finish_edit(update_deal(data).await, editing, reload, notice, error);
             busy.set(false);
         });
     };

@@ -5,11 +5,11 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{when, DealFilter, DealSort, Order, Pager, SortHeader};
+use super::lists::{when, DealFilter, DealList, DealSort, ListBody, Order, SortHeader};
 use super::server::{board_options, list_deals, list_pipelines};
 use super::{format_rubles, Deal, Pipeline, StageKind};
 use crate::i18n::SOURCE_KEYS;
-use crate::shell::{use_ui, ErrorPage};
+use crate::shell::use_ui;
 
 #[component]
 pub fn DealsPage() -> impl IntoView {
@@ -107,48 +107,37 @@ pub fn DealsPage() -> impl IntoView {
                     on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); } />
             </label>
         </div>
-        {move || match deals.get() {
-            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
-            Some(Ok(list)) if list.rows.is_empty() => view! { <p class="empty">{t().no_deals}</p> }.into_any(),
-            Some(Ok(list)) => {
-                let (current, pages) = (list.page, list.pages());
-                view! {
-                    <p class="muted" data-testid="deals-total">{format!("{}: {}", t().deals_count, list.total)}</p>
-                    <div class="table-wrap">
-                        <table data-testid="deals">
-                            <thead>
-                                <tr>
-                                    <SortHeader order by=DealSort::Title label=Signal::derive(move || t().title) page />
-                                    <th>{t().client}</th>
-                                    <SortHeader order by=DealSort::Amount label=Signal::derive(move || t().amount) page />
-                                    <SortHeader order by=DealSort::Stage label=Signal::derive(move || t().stage) page />
-                                    <SortHeader order by=DealSort::Manager label=Signal::derive(move || t().manager) page />
-                                    <SortHeader order by=DealSort::Created label=Signal::derive(move || t().created_at) page />
-                                    <SortHeader order by=DealSort::Closed label=Signal::derive(move || t().closed_at) page />
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.rows.into_iter().map(|deal| {
-                                    let stage = stage_name(&deal);
-                                    view! {
-                                        <tr>
-                                            <td><a href=format!("/deals/{}", deal.card.id)>{deal.card.title.clone()}</a></td>
-                                            <td>{deal.card.client.clone().unwrap_or_default()}</td>
-                                            <td class="num" data-testid="deal-amount" data-kopecks=deal.card.amount>{format_rubles(deal.card.amount)}</td>
-                                            <td>{stage}</td>
-                                            <td>{deal.card.manager.clone()}</td>
-                                            <td class="nowrap">{when(deal.created_at)}</td>
-                                            <td class="nowrap">{deal.closed_at.map(when).unwrap_or_default()}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                    <Pager page current pages />
-                }.into_any()
-            }
-        }}
+        <ListBody list=deals empty=Signal::derive(move || t().no_deals) page table=move |list: DealList| view! {
+            <table data-testid="deals">
+                <caption class="muted" data-testid="deals-total">{format!("{}: {}", t().deals_count, list.total)}</caption>
+                <thead>
+                    <tr>
+                        <SortHeader order by=DealSort::Title label=Signal::derive(move || t().title) page />
+                        <th>{t().client}</th>
+                        <SortHeader order by=DealSort::Amount label=Signal::derive(move || t().amount) page />
+                        <SortHeader order by=DealSort::Stage label=Signal::derive(move || t().stage) page />
+                        <SortHeader order by=DealSort::Manager label=Signal::derive(move || t().manager) page />
+                        <SortHeader order by=DealSort::Created label=Signal::derive(move || t().created_at) page />
+                        <SortHeader order by=DealSort::Closed label=Signal::derive(move || t().closed_at) page />
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.rows.into_iter().map(|deal| {
+                        let stage = stage_name(&deal);
+                        view! {
+                            <tr>
+                                <td><a href=format!("/deals/{}", deal.card.id)>{deal.card.title.clone()}</a></td>
+                                <td>{deal.card.client.clone().unwrap_or_default()}</td>
+                                <td class="num" data-testid="deal-amount" data-kopecks=deal.card.amount>{format_rubles(deal.card.amount)}</td>
+                                <td>{stage}</td>
+                                <td>{deal.card.manager.clone()}</td>
+                                <td class="nowrap">{when(deal.created_at)}</td>
+                                <td class="nowrap">{deal.closed_at.map(when).unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        } />
     }
 }

@@ -5,13 +5,13 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{when, LeadSort, Order, Pager, SortHeader};
+use super::lists::{finish_edit, when, LeadSort, ListBody, Order, SortHeader};
 use super::server::{create_lead, list_leads, list_pipelines, set_lead_status, update_lead};
-use super::{Lead, LeadEdit, LeadFilter, LeadStatus, NewLeadForm};
+use super::{Lead, LeadEdit, LeadFilter, LeadPage, LeadStatus, NewLeadForm};
 use crate::access::{Action, Module, Scope};
 use crate::error::AppError;
 use crate::i18n::SOURCE_KEYS;
-use crate::shell::{use_ui, ErrorPage, FormError};
+use crate::shell::{use_ui, FormError};
 
 #[component]
 pub fn LeadsPage() -> impl IntoView {
@@ -52,35 +52,24 @@ pub fn LeadsPage() -> impl IntoView {
             </label>
         </div>
         <FormError error=error.into() />
-        {move || match leads.get() {
-            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
-            Some(Ok(list)) if list.rows.is_empty() => view! { <p class="empty">{t().no_leads}</p> }.into_any(),
-            Some(Ok(list)) => {
-                let (current, pages) = (list.page, list.pages());
-                view! {
-                    <div class="table-wrap">
-                        <table data-testid="leads">
-                            <thead>
-                                <tr>
-                                    <SortHeader order by=LeadSort::Title label=Signal::derive(move || t().title) page />
-                                    <th>{t().contact_name}</th>
-                                    <th>{t().source}</th>
-                                    <SortHeader order by=LeadSort::Responsible label=Signal::derive(move || t().responsible) page />
-                                    <SortHeader order by=LeadSort::Status label=Signal::derive(move || t().status) page />
-                                    <SortHeader order by=LeadSort::Created label=Signal::derive(move || t().created_at) page />
-                                    <th></th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.rows.into_iter().map(|lead| view! { <LeadRow lead reload error /> }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                    <Pager page current pages />
-                }.into_any()
-            }
-        }}
+        <ListBody list=leads empty=Signal::derive(move || t().no_leads) page table=move |list: LeadPage| view! {
+            <table data-testid="leads">
+                <thead>
+                    <tr>
+                        <SortHeader order by=LeadSort::Title label=Signal::derive(move || t().title) page />
+                        <th>{t().contact_name}</th>
+                        <th>{t().source}</th>
+                        <SortHeader order by=LeadSort::Responsible label=Signal::derive(move || t().responsible) page />
+                        <SortHeader order by=LeadSort::Status label=Signal::derive(move || t().status) page />
+                        <SortHeader order by=LeadSort::Created label=Signal::derive(move || t().created_at) page />
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.rows.into_iter().map(|lead| view! { <LeadRow lead reload error /> }).collect_view()}
+                </tbody>
+            </table>
+        } />
     }
 }
 
@@ -225,18 +214,7 @@ fn EditLead(
         ev.prevent_default();
         let edit = LeadEdit { id, version, form: form.get_untracked() };
         leptos::task::spawn_local(async move {
-            match update_lead(edit).await {
-                Ok(_) => {
-                    editing.set(false);
-                    reload.update(|n| *n += 1);
-                }
-                Err(AppError::Conflict) => {
-                    error.set(Some(AppError::Conflict));
-                    editing.set(false);
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => own_error.set(Some(e)),
-            }
+            finish_edit(update_lead(edit).await, editing, reload, error, own_error);
         });
     };
     view! {

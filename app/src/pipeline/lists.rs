@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Activity, ActivityKind, ClientId, ClientKind, Deal, Money, PipelineId, StageId, StageKind};
+use crate::error::AppError;
 use crate::org::UserId;
-use crate::shell::use_ui;
+use crate::shell::{use_ui, ErrorPage};
 
 /// Rows per page in every list.
 pub const ROWS_PER_PAGE: i64 = 50;
@@ -225,6 +226,60 @@ where
                 <span aria-hidden="true">{move || match sorted() { Some(true) => " ▼", Some(false) => " ▲", None => "" }}</span>
             </button>
         </th>
+    }
+}
+
+/// One list's body: loading, the error, the empty text, or the rows' table
+/// (made by `table`) with the pager under it.
+#[component]
+pub fn ListBody<T, V>(
+    list: LocalResource<Result<Page<T>, AppError>>,
+    #[prop(into)] empty: Signal<&'static str>,
+    page: RwSignal<i64>,
+    table: impl Fn(Page<T>) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let ui = use_ui();
+    move || match list.get() {
+        None => view! { <p class="loading">{ui.texts().loading}</p> }.into_any(),
+        Some(Err(e)) => view! { <ErrorPage error=e /> }.into_any(),
+        Some(Ok(rows)) if rows.rows.is_empty() => view! { <p class="empty">{empty.get()}</p> }.into_any(),
+        Some(Ok(rows)) => {
+            let (current, pages) = (rows.page, rows.pages());
+            view! {
+                <div class="table-wrap">{table(rows)}</div>
+                <Pager page current pages />
+            }
+            .into_any()
+        }
+    }
+}
+
+/// What an edit form does with the server's answer. Saved: close and reload.
+/// Someone else changed the record meanwhile: close, reload and say so in
+/// `notice` (outside the form, which is gone). Refused: stay open with the error.
+pub fn finish_edit<T>(
+    answer: Result<T, AppError>,
+    editing: RwSignal<bool>,
+    reload: RwSignal<u32>,
+    notice: RwSignal<Option<AppError>>,
+    form_error: RwSignal<Option<AppError>>,
+) {
+    match answer {
+        Ok(_) => {
+            notice.set(None);
+            editing.set(false);
+            reload.update(|n| *n += 1);
+        }
+        Err(AppError::Conflict) => {
+            notice.set(Some(AppError::Conflict));
+            editing.set(false);
+            reload.update(|n| *n += 1);
+        }
+        Err(e) => form_error.set(Some(e)),
     }
 }
 
