@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser --postgres
+# A CI checkout is built once: incremental caches would only take disk.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 

@@ -424,13 +424,23 @@ impl Store {
             let cards = if count == 0 {
                 Vec::new()
             } else {
-                let mut q = QueryBuilder::<Db>::new(CARD_SELECT);
-                q.push(" WHERE 1 = 1");
-                push_board_filter(&mut q, &stage, f, owners, now_ms);
                 // A closed deal entered its stage when it closed; ordering by closed_at
                 // walks deals_stage_totals instead of sorting every recent closing.
-                let order = if stage.kind == StageKind::Open { "d.stage_entered_at" } else { "d.closed_at" };
+                // Search results come newest deal first: the matches are found in
+                // deals_stage_totals (it carries the search text) and only they are sorted.
+                let searching = f.search.as_deref().is_some_and(|s| !s.trim().is_empty());
+                let order = match stage.kind {
+                    _ if searching => "d.id",
+                    StageKind::Open => "d.stage_entered_at",
+                    _ => "d.closed_at",
+                };
+                // The ids are picked first, from the indexes alone; only those
+                // 100 deals are then joined to their manager and client.
+                let mut q = QueryBuilder::<Db>::new(CARD_SELECT);
+                q.push(" WHERE d.id IN (SELECT d.id FROM deals d WHERE 1 = 1");
+                push_board_filter(&mut q, &stage, f, owners, now_ms);
                 q.push(format!(" ORDER BY {order} DESC, d.id DESC LIMIT ")).push_bind(CARDS_PER_COLUMN);
+                q.push(format!(") ORDER BY {order} DESC, d.id DESC"));
                 let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
                 rows.iter().map(card_from_row).collect::<StorageResult<Vec<_>>>()?
             };
