@@ -13,7 +13,8 @@ trap 'rm -rf "$logs"' EXIT
 printf '\n== format and lints\n'
 cargo fmt --all -- --check
 # Included into both storage adapters, so cargo fmt does not reach them.
-rustfmt --edition 2021 --check server/src/storage/shared.rs server/src/storage/pipeline.rs server/src/storage/lists.rs
+rustfmt --edition 2021 --check server/src/storage/shared.rs server/src/storage/pipeline.rs server/src/storage/lists.rs \
+  server/src/storage/funnel.rs
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 

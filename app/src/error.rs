@@ -33,6 +33,8 @@ pub enum Problem {
     NotANumber,
     /// The move jumps over required stages and the pipeline forbids that.
     SkipsRequired,
+    /// A period ends before it starts.
+    BeforeStart,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -87,6 +89,7 @@ impl AppError {
                     Problem::TooLarge => t.err_too_large.into(),
                     Problem::NotANumber => t.err_not_a_number.into(),
                     Problem::SkipsRequired => t.err_skips_required.into(),
+                    Problem::BeforeStart => t.err_before_start.into(),
                 };
                 format!("{}: {what}", t.field_name(field))
             }

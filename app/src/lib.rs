@@ -5,6 +5,7 @@
 //! - [`auth`] — sign-in, sessions, password hashing, preferences
 //! - [`org`] — people and departments
 //! - [`pipeline`] — the sales vocabulary: stages, leads, deals, activities
+//! - [`funnel`] — the live funnel: definitions, roll-up rows, reports, its page
 //! - [`demo`] — the seeded generator of a realistic sales department (server only)
 //! - [`i18n`] — Russian and English text
 //! - [`shell`] — routes, layout, error pages
@@ -22,6 +23,7 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod demo;
 pub mod error;
+pub mod funnel;
 pub mod i18n;
 pub mod org;
 pub mod pipeline;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
 use crate::demo::DemoData;
 use crate::error::{AppError, Problem};
+use crate::funnel::{DealsBehind, FunnelQuery, Totals, Track};
 use crate::i18n::{Locale, Theme};
 use crate::org::{Department, DeptId, NewUser, OrgId, User, UserId};
 use crate::pipeline::lists::{
@@ -210,6 +211,37 @@ pub trait Storage: Send + Sync + 'static {
     async fn append_generated(&self, data: &DemoData) -> StorageResult<()>;
 
     /// Every pipeline of the organisation with its stages in order, archived ones included.
+    /// The organisation's time zone name (IANA), which decides what "today" is.
+    async fn time_zone(&self, org: OrgId) -> StorageResult<String>;
+    /// The people whose records a manager, department and rights filter
+    /// leaves; `None` is everyone.
+    async fn owners(
+        &self,
+        org: OrgId,
+        manager: Option<UserId>,
+        department: Option<DeptId>,
+        visibility: Visibility,
+    ) -> StorageResult<Option<Vec<UserId>>>;
+    /// Funnel sums per step from the per-day roll-up.
+    async fn funnel_totals(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, Totals)>>;
+    /// Median finished time in each stage, in milliseconds.
+    async fn funnel_medians(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>>;
+    /// Deals that reached each step, per manager: (manager, step, deals).
+    async fn funnel_managers(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(UserId, StageId, i64)>>;
+    /// The deals behind one step's figure (or its lost deals), newest first.
+    async fn funnel_deals(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+        stage: StageId,
+        lost: bool,
+    ) -> StorageResult<DealsBehind>;
+    /// Raw histories of the deals a query could count, read from deal events
+    /// (the roll-up's reference and the benchmark's naive path).
+    async fn funnel_tracks(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<Track>>;
+    /// Throws the roll-ups away and computes them again from deal events.
+    async fn rebuild_funnel(&self, org: OrgId) -> StorageResult<()>;
+
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>>;
     /// Saves a checked [`StageForm`]; `id: None` adds the stage at `position`.
     async fn save_stage(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage>;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use app::access::Visibility;
 use app::demo::{self, DemoActivity, DemoClient, DemoData, DemoDeal, DemoDealEvent, DemoOrg};
+use app::funnel::{self, naive_totals, ClientType, FunnelMode, FunnelQuery, Period, PeriodPreset, Scope, Steps};
 use app::pipeline::{ActivityKind, BoardFilter, ClientKind, MoveRequest, StageKind};
 use app::storage::{MoveOutcome, Storage};
 use rand::rngs::StdRng;
@@ -308,5 +309,93 @@ pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64) -> 
         "moves, 8 tasks for {seconds} s: {n} moves, {:.0} moves/s (each reads its deal first)",
         n as f64 / seconds as f64
     );
+    measure_funnel(storage.as_ref(), rounds, head, managers[1].id).await
+}
+
+/// What the funnel page asks the storage for: this period's and the previous
+/// period's sums and medians, and the by-manager sums.
+async fn funnel_report(storage: &dyn Storage, query: &FunnelQuery) -> anyhow::Result<i64> {
+    let previous = FunnelQuery { period: query.period.previous(), ..query.clone() };
+    let mut reached = 0;
+    for q in [query, &previous] {
+        reached += storage.funnel_totals(1, q).await?.iter().map(|(_, t)| t.deals).sum::<i64>();
+        storage.funnel_medians(1, q).await?;
+    }
+    storage.funnel_managers(1, query).await?;
+    Ok(reached)
+}
+
+/// Funnel report figures for a spread of filters, and the same report counted
+/// naively from raw deal events for the ratio.
+async fn measure_funnel(
+    storage: &dyn Storage,
+    rounds: usize,
+    head: &app::org::User,
+    manager: i64,
+) -> anyhow::Result<()> {
+    let zone = storage.time_zone(1).await?;
+    let tz = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let day =
+        |ms: i64| funnel::day_of_date(tz.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap_or_default()).date());
+    let today = day(now_ms());
+    let pipeline = storage.pipelines(1).await?.into_iter().next().ok_or_else(|| anyhow::anyhow!("no pipeline"))?;
+    let steps = Steps::of(&pipeline.stages);
+    let department =
+        storage.owners(1, None, None, Visibility::Department { department: head.department_id, user: head.id }).await?;
+    let month = funnel::preset_period(PeriodPreset::Last30, today).unwrap_or(Period { from: today, to: today });
+    let quarter = Period { from: today - 89, to: today };
+    let scopes: Vec<(&str, Scope)> = vec![
+        ("everyone", Scope::default()),
+        ("department", Scope { owners: department, ..Scope::default() }),
+        ("one manager", Scope { owners: Some(vec![manager]), ..Scope::default() }),
+        ("source", Scope { source: Some("website".into()), ..Scope::default() }),
+        ("repeat clients", Scope { client: Some(ClientType::Repeat), ..Scope::default() }),
+        (
+            "manager+source+new",
+            Scope { owners: Some(vec![manager]), source: Some("ads".into()), client: Some(ClientType::New) },
+        ),
+    ];
+    let mut all = Vec::new();
+    for mode in [FunnelMode::Cohort, FunnelMode::Flow] {
+        for (period_name, period) in [("30 days", month), ("90 days", quarter)] {
+            for (scope_name, scope) in &scopes {
+                let query = FunnelQuery { pipeline_id: pipeline.id, mode, period, scope: scope.clone() };
+                let mut times = Vec::with_capacity(rounds);
+                let mut reached = 0;
+                for _ in 0..rounds {
+                    let started = Instant::now();
+                    reached = funnel_report(storage, &query).await?;
+                    times.push(started.elapsed());
+                }
+                all.extend(times.iter().copied());
+                report(&format!("funnel {}, {period_name}, {scope_name} ({reached})", mode.as_str()), times);
+            }
+        }
+    }
+    report("funnel, all of the above", all);
+
+    for mode in [FunnelMode::Cohort, FunnelMode::Flow] {
+        let query = FunnelQuery { pipeline_id: pipeline.id, mode, period: month, scope: Scope::default() };
+        let started = Instant::now();
+        let rolled = storage.funnel_totals(1, &query).await?;
+        let fast = started.elapsed();
+        let started = Instant::now();
+        let tracks = storage.funnel_tracks(1, &query).await?;
+        let naive = naive_totals(&tracks, &steps, &day, mode, month, &Scope::default());
+        let slow = started.elapsed();
+        let same = steps
+            .ids
+            .iter()
+            .zip(&naive)
+            .all(|(id, n)| rolled.iter().find(|(s, _)| s == id).map(|(_, t)| *t).unwrap_or_default() == *n);
+        println!(
+            "funnel {} 30 days, everyone: roll-up {:.2} ms, naive from {} raw histories {:.2} ms ({:.0}x), equal: {same}",
+            mode.as_str(),
+            fast.as_secs_f64() * 1000.0,
+            tracks.len(),
+            slow.as_secs_f64() * 1000.0,
+            slow.as_secs_f64() / fast.as_secs_f64().max(1e-9)
+        );
+    }
     Ok(())
 }

@@ -332,8 +332,9 @@ pub fn BoardPage() -> impl IntoView {
     }
 }
 
-/// Subscribes to `/api/live` and reloads the board when one of its deals changes.
-fn listen_live(pipeline: RwSignal<Option<PipelineId>>, reload: RwSignal<u32>, live: RwSignal<bool>) {
+/// Subscribes to `/api/live` and bumps `reload` when a deal of `pipeline`
+/// changes; `live` tells whether the stream is connected. Used by every live page.
+pub(crate) fn listen_live(pipeline: RwSignal<Option<PipelineId>>, reload: RwSignal<u32>, live: RwSignal<bool>) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::closure::Closure;

@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients") view=crate::pipeline::clients::ClientsPage />
                     <Route path=path!("activities") view=crate::pipeline::activities::ActivitiesPage />
                     <Route path=path!("leads") view=crate::pipeline::leads::LeadsPage />
+                    <Route path=path!("funnel") view=crate::funnel::page::FunnelPage />
                     <Route path=path!("pipelines") view=crate::pipeline::settings::PipelinesPage />
                     <Route path=path!("team") view=crate::org::ui::TeamPage />
                     <Route path=path!("rights") view=crate::access::ui::RightsPage />
@@ -173,6 +174,9 @@ fn Layout() -> impl IntoView {
         if ui.scope(Module::Deals, Action::View) != Scope::None {
             v.push(("/clients", t.nav_clients, "◉"));
             v.push(("/activities", t.nav_activities, "✓"));
+        }
+        if ui.scope(Module::Analytics, Action::View) != Scope::None {
+            v.push(("/funnel", t.nav_funnel, "⏷"));
         }
         if ui.scope(Module::Deals, Action::Edit) >= Scope::Department {
             v.push(("/pipelines", t.nav_pipelines, "⇶"));

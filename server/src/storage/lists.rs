@@ -199,6 +199,9 @@ impl Store {
             .await
             .map_err(other)?;
         }
+        // A new client may change whether the deal counts as a repeat sale.
+        Self::set_repeat_client(&mut tx, org, deal.id, deal.id).await?;
+        Self::refresh_funnel(&mut tx, deal.id).await?;
         let head = Self::deal_head_on(&mut *tx, org, deal.id).await?.ok_or(StorageError::NotFound)?;
         tx.commit().await.map_err(other)?;
         Ok(head)

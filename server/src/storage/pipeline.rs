@@ -206,6 +206,7 @@ impl Store {
     async fn save_stage_impl(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage> {
         let mut tx = self.begin_write().await?;
         let (_, mut stages) = Self::pipeline_stages(&mut tx, org, edit.pipeline_id).await?;
+        let steps_before = app::funnel::Steps::of(&stages);
         let id = match edit.id {
             Some(id) => {
                 let Some(current) = stages.iter().find(|s| s.id == id) else {
@@ -285,6 +286,11 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(other)?;
+        // "Reached" depends on the order of the steps: a new order recounts the pipeline.
+        let (_, now) = Self::pipeline_stages(&mut tx, org, edit.pipeline_id).await?;
+        if app::funnel::Steps::of(&now) != steps_before {
+            Self::rebuild_pipeline_funnel(&mut tx, org, edit.pipeline_id).await?;
+        }
         tx.commit().await.map_err(other)?;
         stage_from_row(&row)
     }
@@ -643,6 +649,7 @@ impl Store {
         if !skipped.is_empty() {
             record_violation(false).execute(&mut *tx).await.map_err(other)?;
         }
+        Self::refresh_funnel(&mut tx, deal.id).await?;
         tx.commit().await.map_err(other)?;
         Ok(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped }))
     }
@@ -762,6 +769,8 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(other)?;
+        Self::set_repeat_client(tx, org, id, id).await?;
+        Self::refresh_funnel(tx, id).await?;
         Ok(id)
     }
 

@@ -56,3 +56,4 @@ impl Store {
 include!("shared.rs");
 include!("pipeline.rs");
 include!("lists.rs");
+include!("funnel.rs");

@@ -392,6 +392,8 @@ impl Storage for Store {
     async fn import_demo(&self, data: &DemoData) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
         for table in [
+            "funnel_days",
+            "funnel_reach",
             "move_keys",
             "stage_violations",
             "activities",
@@ -422,6 +424,7 @@ impl Storage for Store {
         insert_default_permissions(&mut tx, org).await?;
         insert_generated(&mut tx, data).await?;
         Store::after_import(&mut tx).await?;
+        roll_up_generated(&mut tx, data).await?;
         tx.commit().await.map_err(other)
     }
 
@@ -429,7 +432,57 @@ impl Storage for Store {
         let mut tx = self.begin_write().await?;
         insert_generated(&mut tx, data).await?;
         Store::after_import(&mut tx).await?;
+        roll_up_generated(&mut tx, data).await?;
         tx.commit().await.map_err(other)
+    }
+
+    async fn time_zone(&self, org: OrgId) -> StorageResult<String> {
+        let name: Option<String> = sqlx::query_scalar("SELECT time_zone FROM organizations WHERE id = $1")
+            .bind(org)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(other)?;
+        name.ok_or(StorageError::NotFound)
+    }
+
+    async fn owners(
+        &self,
+        org: OrgId,
+        manager: Option<UserId>,
+        department: Option<DeptId>,
+        visibility: Visibility,
+    ) -> StorageResult<Option<Vec<UserId>>> {
+        self.owners_impl(org, manager, department, visibility).await
+    }
+
+    async fn funnel_totals(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, Totals)>> {
+        self.funnel_totals_impl(org, query).await
+    }
+
+    async fn funnel_medians(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>> {
+        self.funnel_medians_impl(org, query).await
+    }
+
+    async fn funnel_managers(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(UserId, StageId, i64)>> {
+        self.funnel_managers_impl(org, query).await
+    }
+
+    async fn funnel_deals(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+        stage: StageId,
+        lost: bool,
+    ) -> StorageResult<DealsBehind> {
+        self.funnel_deals_impl(org, query, stage, lost).await
+    }
+
+    async fn funnel_tracks(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<Track>> {
+        self.funnel_tracks_impl(org, query).await
+    }
+
+    async fn rebuild_funnel(&self, org: OrgId) -> StorageResult<()> {
+        self.rebuild_funnel_impl(org).await
     }
 
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>> {
@@ -566,6 +619,15 @@ impl Storage for Store {
 }
 
 /// Writes a generated data set with its own ids; the organisation row must exist.
+/// Rolls up the funnel of the deals just written.
+async fn roll_up_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoData) -> StorageResult<()> {
+    let ids = data.deals.iter().map(|d| d.id);
+    if let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) {
+        Store::roll_up_new_deals(tx, data.org.id, first, last).await?;
+    }
+    Ok(())
+}
+
 async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoData) -> StorageResult<()> {
     let now = now_ms();
     let org = data.org.id;

@@ -67,6 +67,7 @@ impl Store {
 include!("shared.rs");
 include!("pipeline.rs");
 include!("lists.rs");
+include!("funnel.rs");
 
 /// Runs `PRAGMA integrity_check` on a database file: "ok" when it is sound.
 pub async fn integrity_check(path: &std::path::Path) -> Result<String, sqlx::Error> {

@@ -1,0 +1,85 @@
+import { test, expect, Page, Locator } from '@playwright/test';
+import { logIn, open } from '../helpers';
+
+async function openFunnel(page: Page) {
+  await open(page, '/funnel');
+  await expect(page.getByTestId('funnel')).toBeVisible();
+  await expect(page.getByTestId('live')).toHaveClass(/on/);
+}
+
+function step(page: Page, name: string): Locator {
+  return page.locator('tr[data-stage]', { has: page.locator('th', { hasText: new RegExp(`^${name}`) }) });
+}
+
+async function dealsAt(page: Page, name: string): Promise<number> {
+  return Number(await step(page, name).getByTestId('step-deals').getAttribute('data-value'));
+}
+
+test('a head reads the funnel, opens the deals behind a figure and downloads CSV', async ({ page }) => {
+  await logIn(page, 'head1@voronka.demo');
+  await openFunnel(page);
+  await page.getByTestId('funnel-period').selectOption('this_year');
+  await expect(page.getByTestId('period')).toHaveText(/^\d{4}-01-01 — /);
+  await expect(page.getByTestId('as-of')).toContainText('Данные на');
+  const entered = await dealsAt(page, 'Новая');
+  expect(entered).toBeGreaterThan(0);
+  // Every step counts at most the deals of the step before.
+  expect(await dealsAt(page, 'Квалификация')).toBeLessThanOrEqual(entered);
+
+  await step(page, 'Новая').getByTestId('step-deals').getByRole('button').click();
+  const panel = page.getByTestId('deals-behind');
+  await expect(panel).toContainText(`из ${entered}`);
+  await expect(panel.getByRole('link').first()).toBeVisible();
+  await panel.getByRole('button', { name: 'Закрыть' }).click();
+  await expect(panel).toHaveCount(0);
+
+  const csv = page.getByTestId('funnel-csv');
+  await expect(csv).toHaveAttribute('download', /^funnel-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  const href = decodeURIComponent((await csv.getAttribute('href')) ?? '');
+  expect(href).toContain('data:text/csv');
+  expect(href).toContain(`Новая,${entered},`);
+
+  // A custom period with the end before the start is refused with the field named.
+  await page.getByTestId('funnel-period').selectOption('custom');
+  await page.getByTestId('funnel-from').fill('2026-03-02');
+  await page.getByTestId('funnel-to').fill('2026-03-01');
+  await expect(page.getByRole('alert')).toHaveText('По: раньше начала периода');
+  await page.getByTestId('funnel-to').fill('2026-03-31');
+  await expect(page.getByTestId('funnel')).toBeVisible();
+
+  await page.getByTestId('by-manager').scrollIntoViewIfNeeded();
+  await expect(page.getByTestId('by-manager')).toContainText('Менеджер');
+});
+
+test('the funnel changes without reload when a manager moves a deal', async ({ browser }, info) => {
+  test.skip(info.project.name !== 'desktop', 'one run is enough: two browsers side by side');
+  const head = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const manager = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const headPage = await head.newPage();
+  const managerPage = await manager.newPage();
+  await logIn(headPage, 'head1@voronka.demo');
+  await openFunnel(headPage);
+  await logIn(managerPage, 'manager6@voronka.demo');
+  await open(managerPage, '/board');
+  await expect(managerPage.getByTestId('board')).toBeVisible();
+
+  const title = `Воронка ${Date.now()}`;
+  await managerPage.getByRole('button', { name: 'Новая сделка' }).click();
+  const form = managerPage.locator('form.new-deal');
+  await form.getByLabel('Название').fill(title);
+  await form.getByLabel('Сумма, ₽').fill('90 000');
+  await form.getByRole('button', { name: 'Создать' }).click();
+  const card = managerPage.locator('[data-deal]', { hasText: title });
+  await expect(card).toBeVisible();
+  // The new deal has reached the head's funnel; now the next step.
+  const before = await dealsAt(headPage, 'Квалификация');
+  await card.focus();
+  await managerPage.keyboard.press('ArrowRight');
+  await expect(step(headPage, 'Квалификация').getByTestId('step-deals')).toHaveAttribute(
+    'data-value',
+    String(before + 1),
+    { timeout: 2_000 },
+  );
+  await head.close();
+  await manager.close();
+});

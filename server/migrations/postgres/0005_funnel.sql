@@ -1,0 +1,52 @@
+-- The funnel's roll-ups, kept in the transaction of every deal change and
+-- rebuildable from deal_events. Keep in step with the other backend.
+
+-- New or repeat client, fixed when the deal is created: did the client have
+-- a won deal closed before?
+ALTER TABLE deals ADD COLUMN repeat_client BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- One row per deal and funnel step it reached (`app::funnel::Reach`): the
+-- deals behind a figure and the medians of time in stage are read here.
+CREATE TABLE funnel_reach (
+    deal_id         BIGINT  NOT NULL REFERENCES deals(id),
+    stage_id        BIGINT  NOT NULL REFERENCES stages(id),
+    org_id          BIGINT  NOT NULL REFERENCES organizations(id),
+    pipeline_id     BIGINT  NOT NULL REFERENCES pipelines(id),
+    responsible_id  BIGINT  NOT NULL,
+    source          TEXT    NOT NULL,
+    repeat_client   BOOLEAN NOT NULL,
+    amount          BIGINT  NOT NULL,
+    created_day     BIGINT  NOT NULL,
+    reached_day     BIGINT  NOT NULL,
+    time_ms         BIGINT ,
+    left_day        BIGINT ,
+    lost_day        BIGINT ,
+    cycle_ms        BIGINT ,
+    PRIMARY KEY (deal_id, stage_id)
+);
+CREATE INDEX funnel_reach_created ON funnel_reach(pipeline_id, stage_id, created_day);
+CREATE INDEX funnel_reach_reached ON funnel_reach(pipeline_id, stage_id, reached_day);
+CREATE INDEX funnel_reach_left ON funnel_reach(pipeline_id, left_day);
+CREATE INDEX funnel_reach_lost ON funnel_reach(pipeline_id, stage_id, lost_day);
+CREATE INDEX funnel_reach_owner ON funnel_reach(responsible_id, created_day);
+
+-- Per-day sums (`app::funnel::DayKey` → `Totals`); owner 0 holds everyone's.
+CREATE TABLE funnel_days (
+    org_id          BIGINT  NOT NULL REFERENCES organizations(id),
+    pipeline_id     BIGINT  NOT NULL REFERENCES pipelines(id),
+    mode            TEXT    NOT NULL CHECK (mode IN ('cohort', 'flow')),
+    responsible_id  BIGINT  NOT NULL,
+    day             BIGINT  NOT NULL,
+    source          TEXT    NOT NULL,
+    repeat_client   BOOLEAN NOT NULL,
+    stage_id        BIGINT  NOT NULL,
+    deals           BIGINT  NOT NULL,
+    amount          BIGINT  NOT NULL,
+    lost            BIGINT  NOT NULL,
+    time_ms         BIGINT  NOT NULL,
+    timed           BIGINT  NOT NULL,
+    cycle_ms        BIGINT  NOT NULL,
+    PRIMARY KEY (pipeline_id, mode, responsible_id, day, source, repeat_client, stage_id)
+);
+-- Every manager's rows of a period, for the by-manager table.
+CREATE INDEX funnel_days_by_day ON funnel_days(pipeline_id, mode, day, responsible_id, stage_id, deals);

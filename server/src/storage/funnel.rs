@@ -1,0 +1,538 @@
+// The funnel half of the storage port: keeping the roll-ups (`funnel_reach`,
+// `funnel_days`) in the transaction of every deal change, reading reports
+// from them, and reading raw histories for the naive reference. Included
+// after `lists.rs` into both adapters; every statement valid in both dialects.
+
+use std::collections::{BTreeMap, HashMap};
+
+use app::funnel::{
+    day_changes, day_rows, reach, Day, DayKey, DealsBehind, FunnelMode, FunnelQuery, Reach, Steps, Totals, Track,
+    DEALS_BEHIND,
+};
+
+/// Deals whose histories are read and rolled up per statement when rebuilding.
+const REBUILD_CHUNK: i64 = 5_000;
+
+/// The organisation's zone; an unknown name falls back to UTC rather than failing a move.
+fn zone(name: &str) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(name).unwrap_or_else(|e| {
+        tracing::warn!(zone = name, error = %e, "unknown time zone, using UTC");
+        jiff::tz::TimeZone::UTC
+    })
+}
+
+/// The calendar day of a moment in a zone.
+fn day_in(tz: &jiff::tz::TimeZone, ms: i64) -> Day {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => app::funnel::day_of_date(tz.to_datetime(ts).date()),
+        Err(_) => ms.div_euclid(app::pipeline::DAY_MS) as Day,
+    }
+}
+
+/// Appends the scope's owner, source and client type conditions.
+fn push_funnel_scope(q: &mut QueryBuilder<'_, Db>, query: &FunnelQuery, owner_col: &str) {
+    if let Some(owners) = &query.scope.owners {
+        q.push(format!(" AND {owner_col} IN ("));
+        if owners.is_empty() {
+            q.push("NULL");
+        }
+        let mut list = q.separated(", ");
+        for id in owners {
+            list.push_bind(*id);
+        }
+        q.push(")");
+    }
+    if let Some(source) = &query.scope.source {
+        q.push(" AND source = ").push_bind(source.clone());
+    }
+    if let Some(client) = query.scope.client {
+        q.push(" AND repeat_client = ").push_bind(client == app::funnel::ClientType::Repeat);
+    }
+}
+
+fn reach_from_row(row: &DbRow) -> StorageResult<Reach> {
+    let day = |col: &str| -> StorageResult<Day> { Ok(row.try_get::<i64, _>(col).map_err(other)? as Day) };
+    let maybe_day = |col: &str| -> StorageResult<Option<Day>> {
+        Ok(row.try_get::<Option<i64>, _>(col).map_err(other)?.map(|d| d as Day))
+    };
+    Ok(Reach {
+        deal_id: row.try_get("deal_id").map_err(other)?,
+        stage_id: row.try_get("stage_id").map_err(other)?,
+        responsible_id: row.try_get("responsible_id").map_err(other)?,
+        source: row.try_get("source").map_err(other)?,
+        repeat: row.try_get("repeat_client").map_err(other)?,
+        amount: row.try_get("amount").map_err(other)?,
+        created_day: day("created_day")?,
+        reached_day: day("reached_day")?,
+        time_ms: row.try_get("time_ms").map_err(other)?,
+        left_day: maybe_day("left_day")?,
+        lost_day: maybe_day("lost_day")?,
+        cycle_ms: row.try_get("cycle_ms").map_err(other)?,
+    })
+}
+
+/// Deals with their funnel history, read from `deals` and `deal_events`.
+struct TrackedDeal {
+    org_id: OrgId,
+    pipeline_id: PipelineId,
+    track: Track,
+}
+
+impl Store {
+    async fn org_zone<'e, E>(executor: E, org: OrgId) -> StorageResult<jiff::tz::TimeZone>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
+        let name: Option<String> = sqlx::query_scalar("SELECT time_zone FROM organizations WHERE id = $1")
+            .bind(org)
+            .fetch_optional(executor)
+            .await
+            .map_err(other)?;
+        Ok(zone(name.as_deref().unwrap_or("UTC")))
+    }
+
+    async fn steps_of<'e, E>(executor: E, pipeline: PipelineId) -> StorageResult<Steps>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
+        let rows = sqlx::query(
+            "SELECT id, pipeline_id, name, position, kind, probability, required, stale_days, archived \
+             FROM stages WHERE pipeline_id = $1",
+        )
+        .bind(pipeline)
+        .fetch_all(executor)
+        .await
+        .map_err(other)?;
+        let stages = rows.iter().map(stage_from_row).collect::<StorageResult<Vec<_>>>()?;
+        Ok(Steps::of(&stages))
+    }
+
+    /// Reads deals (chosen by the `WHERE` condition on `d`) with their stage entries.
+    async fn tracked_deals(
+        conn: &mut <Db as sqlx::Database>::Connection,
+        condition: &str,
+        binds: &[i64],
+    ) -> StorageResult<Vec<TrackedDeal>> {
+        let sql = format!(
+            "SELECT d.id, d.org_id, d.pipeline_id, d.responsible_id, d.source, d.repeat_client, d.amount, \
+             d.created_at FROM deals d WHERE {condition} ORDER BY d.id"
+        );
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let rows = q.fetch_all(&mut *conn).await.map_err(other)?;
+        let mut deals = Vec::with_capacity(rows.len());
+        let mut index: HashMap<DealId, usize> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let id: DealId = row.try_get("id").map_err(other)?;
+            index.insert(id, deals.len());
+            deals.push(TrackedDeal {
+                org_id: row.try_get("org_id").map_err(other)?,
+                pipeline_id: row.try_get("pipeline_id").map_err(other)?,
+                track: Track {
+                    deal_id: id,
+                    responsible_id: row.try_get("responsible_id").map_err(other)?,
+                    source: row.try_get("source").map_err(other)?,
+                    repeat: row.try_get("repeat_client").map_err(other)?,
+                    amount: row.try_get("amount").map_err(other)?,
+                    created_at: row.try_get("created_at").map_err(other)?,
+                    entries: Vec::new(),
+                },
+            });
+        }
+        if deals.is_empty() {
+            return Ok(deals);
+        }
+        let sql = format!(
+            "SELECT e.deal_id, e.at, e.to_stage_id FROM deal_events e WHERE e.to_stage_id IS NOT NULL \
+             AND e.kind IN ('created', 'stage') AND e.deal_id IN (SELECT d.id FROM deals d WHERE {condition}) \
+             ORDER BY e.deal_id, e.at, e.id"
+        );
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(other)? {
+            let deal: DealId = row.try_get("deal_id").map_err(other)?;
+            if let Some(i) = index.get(&deal) {
+                deals[*i]
+                    .track
+                    .entries
+                    .push((row.try_get("at").map_err(other)?, row.try_get("to_stage_id").map_err(other)?));
+            }
+        }
+        Ok(deals)
+    }
+
+    /// Recomputes one deal's funnel rows; call inside the transaction that changed it.
+    async fn refresh_funnel(tx: &mut Tx, deal: DealId) -> StorageResult<()> {
+        let before: Vec<Reach> = sqlx::query("SELECT * FROM funnel_reach WHERE deal_id = $1")
+            .bind(deal)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(other)?
+            .iter()
+            .map(reach_from_row)
+            .collect::<StorageResult<_>>()?;
+        let deals = Self::tracked_deals(tx, "d.id = $1", &[deal]).await?;
+        let Some(d) = deals.first() else { return Ok(()) };
+        let tz = Self::org_zone(&mut **tx, d.org_id).await?;
+        let steps = Self::steps_of(&mut **tx, d.pipeline_id).await?;
+        let after = reach(&d.track, &steps, &|ms| day_in(&tz, ms));
+        if before == after {
+            return Ok(());
+        }
+        let changes = day_changes(&before, &after);
+        Self::add_days(tx, d.org_id, d.pipeline_id, &changes).await?;
+        sqlx::query("DELETE FROM funnel_reach WHERE deal_id = $1")
+            .bind(deal)
+            .execute(&mut **tx)
+            .await
+            .map_err(other)?;
+        Self::insert_reach(tx, d.org_id, d.pipeline_id, &after).await
+    }
+
+    async fn insert_reach(tx: &mut Tx, org: OrgId, pipeline: PipelineId, rows: &[Reach]) -> StorageResult<()> {
+        for chunk in rows.chunks(IMPORT_CHUNK / 2) {
+            let mut q = QueryBuilder::<Db>::new(
+                "INSERT INTO funnel_reach (deal_id, stage_id, org_id, pipeline_id, responsible_id, source, \
+                 repeat_client, amount, created_day, reached_day, time_ms, left_day, lost_day, cycle_ms) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.deal_id)
+                    .push_bind(r.stage_id)
+                    .push_bind(org)
+                    .push_bind(pipeline)
+                    .push_bind(r.responsible_id)
+                    .push_bind(r.source.clone())
+                    .push_bind(r.repeat)
+                    .push_bind(r.amount)
+                    .push_bind(i64::from(r.created_day))
+                    .push_bind(i64::from(r.reached_day))
+                    .push_bind(r.time_ms)
+                    .push_bind(r.left_day.map(i64::from))
+                    .push_bind(r.lost_day.map(i64::from))
+                    .push_bind(r.cycle_ms);
+            });
+            q.build().execute(&mut **tx).await.map_err(other)?;
+        }
+        Ok(())
+    }
+
+    /// Adds changes to the per-day sums; each key appears once per statement.
+    async fn add_days(
+        tx: &mut Tx,
+        org: OrgId,
+        pipeline: PipelineId,
+        changes: &BTreeMap<DayKey, Totals>,
+    ) -> StorageResult<()> {
+        let changes: Vec<(&DayKey, &Totals)> = changes.iter().collect();
+        for chunk in changes.chunks(IMPORT_CHUNK / 2) {
+            let mut q = QueryBuilder::<Db>::new(
+                "INSERT INTO funnel_days (org_id, pipeline_id, mode, responsible_id, day, source, repeat_client, \
+                 stage_id, deals, amount, lost, time_ms, timed, cycle_ms) ",
+            );
+            q.push_values(chunk, |mut b, (k, t)| {
+                b.push_bind(org)
+                    .push_bind(pipeline)
+                    .push_bind(k.mode.as_str())
+                    .push_bind(k.responsible_id)
+                    .push_bind(i64::from(k.day))
+                    .push_bind(k.source.clone())
+                    .push_bind(k.repeat)
+                    .push_bind(k.stage_id)
+                    .push_bind(t.deals)
+                    .push_bind(t.amount)
+                    .push_bind(t.lost)
+                    .push_bind(t.time_ms)
+                    .push_bind(t.timed)
+                    .push_bind(t.cycle_ms);
+            });
+            q.push(
+                " ON CONFLICT (pipeline_id, mode, responsible_id, day, source, repeat_client, stage_id) DO UPDATE SET \
+                 deals = funnel_days.deals + excluded.deals, amount = funnel_days.amount + excluded.amount, \
+                 lost = funnel_days.lost + excluded.lost, time_ms = funnel_days.time_ms + excluded.time_ms, \
+                 timed = funnel_days.timed + excluded.timed, cycle_ms = funnel_days.cycle_ms + excluded.cycle_ms",
+            );
+            q.build().execute(&mut **tx).await.map_err(other)?;
+        }
+        Ok(())
+    }
+
+    /// Sets whether deals `first..=last` came from a repeat client: one with
+    /// a won deal closed before the deal was created.
+    async fn set_repeat_client(tx: &mut Tx, org: OrgId, first: DealId, last: DealId) -> StorageResult<()> {
+        sqlx::query(
+            "UPDATE deals SET repeat_client = COALESCE((SELECT TRUE FROM deals o JOIN stages s ON s.id = o.stage_id \
+             WHERE o.client_id = deals.client_id AND o.id <> deals.id AND s.kind = 'won' \
+             AND o.closed_at < deals.created_at LIMIT 1), FALSE) WHERE org_id = $1 AND id BETWEEN $2 AND $3",
+        )
+        .bind(org)
+        .bind(first)
+        .bind(last)
+        .execute(&mut **tx)
+        .await
+        .map_err(other)?;
+        Ok(())
+    }
+
+    /// Sets the new/repeat flag of freshly written deals and rolls up their
+    /// history; the deals must have no funnel rows yet.
+    async fn roll_up_new_deals(tx: &mut Tx, org: OrgId, first: DealId, last: DealId) -> StorageResult<()> {
+        Self::set_repeat_client(tx, org, first, last).await?;
+        Self::roll_up(tx, org, first, last, None).await
+    }
+
+    /// Recomputes a pipeline's roll-ups after its steps changed order or kind.
+    async fn rebuild_pipeline_funnel(tx: &mut Tx, org: OrgId, pipeline: PipelineId) -> StorageResult<()> {
+        for table in ["funnel_days", "funnel_reach"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE pipeline_id = $1"))
+                .bind(pipeline)
+                .execute(&mut **tx)
+                .await
+                .map_err(other)?;
+        }
+        let range: (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT MIN(id), MAX(id) FROM deals WHERE org_id = $1 AND pipeline_id = $2")
+                .bind(org)
+                .bind(pipeline)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(other)?;
+        match range {
+            (Some(first), Some(last)) => Self::roll_up(tx, org, first, last, Some(pipeline)).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Rolls up deals `first..=last` (of one pipeline, if given), a chunk at a time.
+    async fn roll_up(
+        tx: &mut Tx,
+        org: OrgId,
+        first: DealId,
+        last: DealId,
+        pipeline: Option<PipelineId>,
+    ) -> StorageResult<()> {
+        let tz = Self::org_zone(&mut **tx, org).await?;
+        let mut steps: HashMap<PipelineId, Steps> = HashMap::new();
+        let mut start = first;
+        while start <= last {
+            let end = (start + REBUILD_CHUNK - 1).min(last);
+            let deals = match pipeline {
+                None => Self::tracked_deals(tx, "d.org_id = $1 AND d.id BETWEEN $2 AND $3", &[org, start, end]).await?,
+                Some(p) => {
+                    Self::tracked_deals(
+                        tx,
+                        "d.org_id = $1 AND d.id BETWEEN $2 AND $3 AND d.pipeline_id = $4",
+                        &[org, start, end, p],
+                    )
+                    .await?
+                }
+            };
+            let mut by_pipeline: HashMap<PipelineId, (Vec<Reach>, BTreeMap<DayKey, Totals>)> = HashMap::new();
+            for d in &deals {
+                if let std::collections::hash_map::Entry::Vacant(e) = steps.entry(d.pipeline_id) {
+                    e.insert(Self::steps_of(&mut **tx, d.pipeline_id).await?);
+                }
+                let (rows, days) = by_pipeline.entry(d.pipeline_id).or_default();
+                for r in reach(&d.track, &steps[&d.pipeline_id], &|ms| day_in(&tz, ms)) {
+                    for (key, t) in day_rows(&r) {
+                        days.entry(key).or_default().add(&t);
+                    }
+                    rows.push(r);
+                }
+            }
+            for (pipeline, (rows, days)) in by_pipeline {
+                Self::insert_reach(tx, org, pipeline, &rows).await?;
+                Self::add_days(tx, org, pipeline, &days).await?;
+            }
+            start = end + 1;
+        }
+        Ok(())
+    }
+
+    async fn owners_impl(
+        &self,
+        org: OrgId,
+        manager: Option<UserId>,
+        department: Option<DeptId>,
+        visibility: Visibility,
+    ) -> StorageResult<Option<Vec<UserId>>> {
+        let filter = BoardFilter { manager_id: manager, department_id: department, ..BoardFilter::default() };
+        self.board_owners(org, &filter, visibility).await
+    }
+
+    fn funnel_days_query<'a>(org: OrgId, query: &'a FunnelQuery, select: &str) -> QueryBuilder<'a, Db> {
+        let mut q = QueryBuilder::<Db>::new(select);
+        q.push(" FROM funnel_days WHERE pipeline_id = ")
+            .push_bind(query.pipeline_id)
+            .push(" AND org_id = ")
+            .push_bind(org)
+            .push(" AND mode = ")
+            .push_bind(query.mode.as_str())
+            .push(" AND day BETWEEN ")
+            .push_bind(i64::from(query.period.from))
+            .push(" AND ")
+            .push_bind(i64::from(query.period.to));
+        q
+    }
+
+    async fn funnel_totals_impl(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, Totals)>> {
+        let mut q = Self::funnel_days_query(
+            org,
+            query,
+            "SELECT stage_id, CAST(SUM(deals) AS BIGINT) AS deals, CAST(SUM(amount) AS BIGINT) AS amount, \
+             CAST(SUM(lost) AS BIGINT) AS lost, CAST(SUM(time_ms) AS BIGINT) AS time_ms, \
+             CAST(SUM(timed) AS BIGINT) AS timed, CAST(SUM(cycle_ms) AS BIGINT) AS cycle_ms",
+        );
+        if query.scope.owners.is_none() {
+            q.push(" AND responsible_id = 0");
+        }
+        push_funnel_scope(&mut q, query, "responsible_id");
+        q.push(" GROUP BY stage_id");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("stage_id").map_err(other)?,
+                    Totals {
+                        deals: row.try_get("deals").map_err(other)?,
+                        amount: row.try_get("amount").map_err(other)?,
+                        lost: row.try_get("lost").map_err(other)?,
+                        time_ms: row.try_get("time_ms").map_err(other)?,
+                        timed: row.try_get("timed").map_err(other)?,
+                        cycle_ms: row.try_get("cycle_ms").map_err(other)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn funnel_managers_impl(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+    ) -> StorageResult<Vec<(UserId, StageId, i64)>> {
+        let mut q =
+            Self::funnel_days_query(org, query, "SELECT responsible_id, stage_id, CAST(SUM(deals) AS BIGINT) AS deals");
+        q.push(" AND responsible_id <> 0");
+        push_funnel_scope(&mut q, query, "responsible_id");
+        q.push(" GROUP BY responsible_id, stage_id");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("responsible_id").map_err(other)?,
+                    row.try_get("stage_id").map_err(other)?,
+                    row.try_get("deals").map_err(other)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// `funnel_reach` rows of the query's pipeline placed in its period by `day_col`.
+    fn funnel_reach_query<'a>(org: OrgId, query: &'a FunnelQuery, select: &str, day_col: &str) -> QueryBuilder<'a, Db> {
+        let mut q = QueryBuilder::<Db>::new(select);
+        q.push(" FROM funnel_reach WHERE pipeline_id = ")
+            .push_bind(query.pipeline_id)
+            .push(" AND org_id = ")
+            .push_bind(org)
+            .push(format!(" AND {day_col} BETWEEN "))
+            .push_bind(i64::from(query.period.from))
+            .push(" AND ")
+            .push_bind(i64::from(query.period.to));
+        push_funnel_scope(&mut q, query, "responsible_id");
+        q
+    }
+
+    async fn funnel_medians_impl(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>> {
+        let day_col = match query.mode {
+            FunnelMode::Cohort => "created_day",
+            FunnelMode::Flow => "left_day",
+        };
+        let mut q = Self::funnel_reach_query(org, query, "SELECT stage_id, time_ms", day_col);
+        q.push(" AND time_ms IS NOT NULL");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        let mut times: BTreeMap<StageId, Vec<i64>> = BTreeMap::new();
+        for row in &rows {
+            times
+                .entry(row.try_get("stage_id").map_err(other)?)
+                .or_default()
+                .push(row.try_get("time_ms").map_err(other)?);
+        }
+        Ok(times.into_iter().filter_map(|(stage, v)| app::funnel::median(v).map(|m| (stage, m))).collect())
+    }
+
+    async fn funnel_deals_impl(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+        stage: StageId,
+        lost: bool,
+    ) -> StorageResult<DealsBehind> {
+        let day_col = match (query.mode, lost) {
+            (FunnelMode::Cohort, _) => "created_day",
+            (FunnelMode::Flow, false) => "reached_day",
+            (FunnelMode::Flow, true) => "lost_day",
+        };
+        let condition = |q: &mut QueryBuilder<'_, Db>| {
+            q.push(" AND stage_id = ").push_bind(stage);
+            if lost {
+                q.push(" AND lost_day IS NOT NULL");
+            }
+        };
+        let mut count = Self::funnel_reach_query(org, query, "SELECT COUNT(*)", day_col);
+        condition(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.read).await.map_err(other)?;
+        let mut ids = Self::funnel_reach_query(org, query, "SELECT deal_id", day_col);
+        condition(&mut ids);
+        ids.push(" ORDER BY deal_id DESC LIMIT ").push_bind(DEALS_BEHIND);
+        let ids: Vec<DealId> = ids.build_query_scalar().fetch_all(&self.read).await.map_err(other)?;
+        if ids.is_empty() {
+            return Ok(DealsBehind { total, deals: Vec::new() });
+        }
+        let mut cards = QueryBuilder::<Db>::new(CARD_SELECT);
+        cards.push(" WHERE d.id IN (");
+        let mut list = cards.separated(", ");
+        for id in &ids {
+            list.push_bind(*id);
+        }
+        cards.push(") ORDER BY d.id DESC");
+        let rows = cards.build().fetch_all(&self.read).await.map_err(other)?;
+        Ok(DealsBehind { total, deals: rows.iter().map(card_from_row).collect::<StorageResult<_>>()? })
+    }
+
+    async fn funnel_tracks_impl(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<Track>> {
+        // A day and a little either side in milliseconds covers every zone;
+        // the naive count then places each deal by its exact day.
+        let margin = 2 * app::pipeline::DAY_MS;
+        let from = i64::from(query.period.from) * app::pipeline::DAY_MS - margin;
+        let to = (i64::from(query.period.to) + 1) * app::pipeline::DAY_MS + margin;
+        let condition = match query.mode {
+            FunnelMode::Cohort => "d.org_id = $1 AND d.pipeline_id = $2 AND d.created_at BETWEEN $3 AND $4",
+            FunnelMode::Flow => {
+                "d.org_id = $1 AND d.pipeline_id = $2 AND d.id IN (SELECT e.deal_id FROM deal_events e \
+                 WHERE e.org_id = $1 AND e.at BETWEEN $3 AND $4)"
+            }
+        };
+        let mut conn = self.read.acquire().await.map_err(other)?;
+        let deals = Self::tracked_deals(&mut conn, condition, &[org, query.pipeline_id, from, to]).await?;
+        Ok(deals.into_iter().map(|d| d.track).collect())
+    }
+
+    async fn rebuild_funnel_impl(&self, org: OrgId) -> StorageResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM funnel_days WHERE org_id = $1").bind(org).execute(&mut *tx).await.map_err(other)?;
+        sqlx::query("DELETE FROM funnel_reach WHERE org_id = $1").bind(org).execute(&mut *tx).await.map_err(other)?;
+        let range: (Option<i64>, Option<i64>) = sqlx::query_as("SELECT MIN(id), MAX(id) FROM deals WHERE org_id = $1")
+            .bind(org)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+        if let (Some(first), Some(last)) = range {
+            Self::roll_up_new_deals(&mut tx, org, first, last).await?;
+        }
+        tx.commit().await.map_err(other)
+    }
+}

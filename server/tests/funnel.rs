@@ -1,0 +1,239 @@
+//! The funnel through its server functions, on SQLite and PostgreSQL: figures
+//! of a small worked example, rights scopes, the deals behind a figure, the
+//! roll-up against a recount from raw events, rebuilds and bad input.
+
+#![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
+
+mod common;
+
+use app::error::{AppError, Problem};
+use app::funnel::{naive_totals, DealsBehind, FunnelMode, FunnelQuery, FunnelReport, Period, Scope, Steps, Totals};
+use app::pipeline::{Moved, Pipeline, Stage};
+use common::*;
+use serde_json::{json, Value};
+
+async fn create_deal(c: &Client, pipeline: i64, title: &str, amount: i64, source: &str) -> i64 {
+    c.call_json(
+        "deals/create",
+        json!({"form": {"pipeline_id": pipeline, "title": title, "amount": amount, "client_name": "ООО Ромашка", "source": source}}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn move_deal(c: &Client, deal: i64, to: i64, version: i64, reason: Option<&str>) -> Moved {
+    let key = format!("{deal}-{to}-{version}");
+    c.call_json(
+        "deals/move",
+        json!({"request": {"deal_id": deal, "to_stage_id": to, "version": version, "key": key, "loss_reason": reason}}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn funnel(c: &Client, request: Value) -> Result<FunnelReport, AppError> {
+    c.call_json("funnel", json!({ "request": request })).await
+}
+
+async fn behind(c: &Client, request: Value, stage: i64, lost: bool) -> Result<DealsBehind, AppError> {
+    c.call_json("funnel/deals", json!({"request": {"funnel": request, "stage_id": stage, "lost": lost}})).await
+}
+
+fn deals_per_step(r: &FunnelReport) -> Vec<i64> {
+    r.current.steps.iter().map(|s| s.totals.deals).collect()
+}
+
+fn ids(d: &DealsBehind) -> Vec<i64> {
+    d.deals.iter().map(|c| c.id).collect()
+}
+
+#[tokio::test]
+async fn the_funnel_counts_each_step_within_the_rights_and_equals_a_recount() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let (head_a, _) = signed_in(&server, org.head_a).await;
+        let (viewer_a, _) = signed_in(&server, org.viewer_a).await;
+        let (manager_a, a_id) = signed_in(&server, org.manager_a).await;
+        let (manager_b, _) = signed_in(&server, org.manager_b).await;
+        let p: Pipeline = admin.call("pipelines/save", &[("name", "Продажи"), ("block_skips", "false")]).await.unwrap();
+        let form = json!({"id": null, "pipeline_id": p.id, "name": "КП", "kind": "open", "probability": 50,
+            "required": false, "stale_days": 5, "archived": false, "position": 1});
+        let proposal: Stage = admin.call_json("stages/save", json!({ "form": form })).await.unwrap();
+        let pipelines: Vec<Pipeline> = admin.call("pipelines", &[]).await.unwrap();
+        let stages = pipelines.iter().find(|x| x.id == p.id).unwrap().stages.clone();
+        let (new, won, lost) = (stages[0].id, stages[2].id, stages[3].id);
+
+        // Department A: one won through the proposal, one lost at once, one waiting.
+        let d1 = create_deal(&manager_a, p.id, "Окна", 100_00, "website").await;
+        let d2 = create_deal(&manager_a, p.id, "Двери", 200_00, "phone").await;
+        let d3 = create_deal(&manager_a, p.id, "Крыша", 300_00, "website").await;
+        // Department B: one at the proposal.
+        let d4 = create_deal(&manager_b, p.id, "Забор", 400_00, "website").await;
+        move_deal(&manager_a, d1, proposal.id, 0, None).await;
+        move_deal(&manager_a, d1, won, 1, None).await;
+        move_deal(&manager_a, d2, lost, 0, Some("Дорого")).await;
+        move_deal(&manager_b, d4, proposal.id, 0, None).await;
+
+        let week = json!({"pipeline_id": p.id, "preset": "last7"});
+        let all = funnel(&admin, week.clone()).await.unwrap();
+        assert_eq!(deals_per_step(&all), vec![4, 2, 1], "new, proposal, won");
+        let steps = &all.current.steps;
+        assert_eq!(steps[0].totals.amount, 1_000_00);
+        assert_eq!(steps[0].totals.lost, 1, "d2 was lost with «new» as its furthest step");
+        assert_eq!(steps[1].totals.amount, 500_00);
+        assert_eq!(steps[2].totals.amount, 100_00);
+        assert_eq!(all.current.from_previous(1), Some(0.5));
+        assert_eq!(all.current.overall(), Some(0.25));
+        assert_eq!(deals_per_step(&FunnelReport { current: all.previous.clone(), ..all.clone() }), vec![0, 0, 0]);
+        assert_eq!(all.previous.period, all.current.period.previous());
+        // d1 and d4 left «new» (d3 did not): two finished visits behind the average and median.
+        assert_eq!(steps[0].totals.timed, 3, "d1, d2 and d4 left «new»");
+        assert!(steps[0].median_time_ms.is_some());
+        let flow = funnel(&admin, json!({"pipeline_id": p.id, "preset": "last7", "mode": "flow"})).await.unwrap();
+        assert_eq!(deals_per_step(&flow), vec![4, 2, 1]);
+
+        // Rights: the head and viewer of A see A, each manager their own.
+        assert_eq!(deals_per_step(&funnel(&head_a, week.clone()).await.unwrap()), vec![3, 1, 1]);
+        assert_eq!(deals_per_step(&funnel(&viewer_a, week.clone()).await.unwrap()), vec![3, 1, 1]);
+        assert_eq!(deals_per_step(&funnel(&manager_b, week.clone()).await.unwrap()), vec![1, 1, 0]);
+        let own = funnel(&manager_a, json!({"pipeline_id": p.id, "preset": "last7", "department_id": org.dept_b}))
+            .await
+            .unwrap();
+        assert_eq!(deals_per_step(&own), vec![0, 0, 0], "a filter never widens the right");
+        // Filters: source and manager.
+        let phone = funnel(&admin, json!({"pipeline_id": p.id, "preset": "last7", "source": "phone"})).await.unwrap();
+        assert_eq!(deals_per_step(&phone), vec![1, 0, 0]);
+        let by_a = funnel(&admin, json!({"pipeline_id": p.id, "preset": "last7", "manager_id": a_id})).await.unwrap();
+        assert_eq!(deals_per_step(&by_a), vec![3, 1, 1]);
+        let repeat = funnel(&admin, json!({"pipeline_id": p.id, "preset": "last7", "client": "repeat"})).await.unwrap();
+        assert_eq!(deals_per_step(&repeat), vec![0, 0, 0], "d1 was won after the others were created");
+
+        // By manager: one row per manager with deals.
+        let rows: Vec<(String, Vec<i64>)> = all.managers.iter().map(|m| (m.name.clone(), m.deals.clone())).collect();
+        assert_eq!(rows, vec![("manager.a".into(), vec![3, 1, 1]), ("manager.b".into(), vec![1, 1, 0])]);
+
+        // The deals behind a figure, within the rights.
+        assert_eq!(ids(&behind(&admin, week.clone(), proposal.id, false).await.unwrap()), vec![d4, d1]);
+        assert_eq!(ids(&behind(&admin, week.clone(), new, true).await.unwrap()), vec![d2]);
+        assert_eq!(ids(&behind(&manager_a, week.clone(), proposal.id, false).await.unwrap()), vec![d1]);
+        assert_eq!(
+            behind(&admin, week.clone(), 999_999, false).await.unwrap_err(),
+            AppError::invalid("stage", Problem::Unknown)
+        );
+
+        // The roll-up equals a recount from raw deal events, for several scopes and both modes.
+        let database = db.open().await;
+        let storage = database.storage.clone();
+        let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+        let zone = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+        let day =
+            |ms: i64| app::funnel::day_of_date(zone.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap()).date());
+        let steps_order = Steps::of(&stages);
+        let recount_matches = |label: &'static str| {
+            let storage = storage.clone();
+            let steps_order = steps_order.clone();
+            let period: Period = all.current.period;
+            async move {
+                for mode in [FunnelMode::Cohort, FunnelMode::Flow] {
+                    for scope in [
+                        Scope::default(),
+                        Scope { owners: Some(vec![a_id]), ..Scope::default() },
+                        Scope { source: Some("website".into()), ..Scope::default() },
+                    ] {
+                        let q = FunnelQuery { pipeline_id: p.id, mode, period, scope: scope.clone() };
+                        let tracks = storage.funnel_tracks(org_id, &q).await.unwrap();
+                        let naive = naive_totals(&tracks, &steps_order, &day, mode, period, &scope);
+                        let rolled: std::collections::BTreeMap<i64, Totals> =
+                            storage.funnel_totals(org_id, &q).await.unwrap().into_iter().collect();
+                        let rolled: Vec<Totals> =
+                            steps_order.ids.iter().map(|id| rolled.get(id).copied().unwrap_or_default()).collect();
+                        assert_eq!(rolled, naive, "{label}: {mode:?} {scope:?}");
+                    }
+                }
+            }
+        };
+        recount_matches("after moves").await;
+
+        // A handover moves the deal's figures to the new manager.
+        let (c3, _) = signed_in(&server, org.manager_a2).await;
+        let a2_id: i64 = db.count("SELECT id FROM users WHERE email = 'manager.a2@t.ru'").await;
+        let _: i64 = head_a
+            .call_json(
+                "deals/update",
+                json!({"edit": {"id": d3, "version": 0, "title": "Крыша", "amount": 350_00,
+                    "client_name": "ООО Ромашка", "source": "website", "responsible_id": a2_id}}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(deals_per_step(&funnel(&manager_a, week.clone()).await.unwrap()), vec![2, 1, 1]);
+        let mine = funnel(&c3, week.clone()).await.unwrap();
+        assert_eq!((deals_per_step(&mine), mine.current.steps[0].totals.amount), (vec![1, 0, 0], 350_00));
+        recount_matches("after a handover").await;
+
+        // A new step before the proposal: deals that went past it reached it too.
+        let form = json!({"id": null, "pipeline_id": p.id, "name": "Звонок", "kind": "open", "probability": 20,
+            "required": false, "stale_days": 5, "archived": false, "position": 1});
+        let _: Stage = admin.call_json("stages/save", json!({ "form": form })).await.unwrap();
+        let reordered = funnel(&admin, week.clone()).await.unwrap();
+        let names: Vec<&str> = reordered.current.steps.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Новая", "Звонок", "КП", "Успешно"]);
+        assert_eq!(deals_per_step(&reordered), vec![4, 2, 2, 1]);
+
+        // Rebuilding from events gives the same figures.
+        let before = funnel(&admin, week.clone()).await.unwrap();
+        storage.rebuild_funnel(org_id).await.unwrap();
+        let after = funnel(&admin, week.clone()).await.unwrap();
+        assert_eq!(before.current, after.current);
+        drop(database);
+
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_funnel_requests_are_refused_with_the_field() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let p: Pipeline = admin.call("pipelines/save", &[("name", "Продажи"), ("block_skips", "false")]).await.unwrap();
+        let custom = |from: &str, to: &str| json!({"pipeline_id": p.id, "preset": "custom", "from": from, "to": to});
+        assert_eq!(
+            funnel(&admin, custom("", "2026-01-31")).await.unwrap_err(),
+            AppError::invalid("from", Problem::Required)
+        );
+        assert_eq!(
+            funnel(&admin, custom("2026-02-30", "2026-03-01")).await.unwrap_err(),
+            AppError::invalid("from", Problem::Unknown)
+        );
+        assert_eq!(
+            funnel(&admin, custom("2026-03-02", "2026-03-01")).await.unwrap_err(),
+            AppError::invalid("to", Problem::BeforeStart)
+        );
+        assert_eq!(
+            funnel(&admin, custom("2000-01-01", "2026-03-01")).await.unwrap_err(),
+            AppError::invalid("from", Problem::TooLarge)
+        );
+        let ok = funnel(&admin, custom("2026-02-01", "2026-02-28")).await.unwrap();
+        assert_eq!((ok.from_text.as_str(), ok.to_text.as_str()), ("2026-02-01", "2026-02-28"));
+        assert_eq!(ok.previous.period.days(), 28);
+        assert_eq!(
+            funnel(&admin, json!({"pipeline_id": 999_999})).await.unwrap_err(),
+            AppError::invalid("pipeline", Problem::Unknown)
+        );
+        let long = "x".repeat(51);
+        assert_eq!(
+            funnel(&admin, json!({"pipeline_id": p.id, "source": long})).await.unwrap_err(),
+            AppError::invalid("source", Problem::TooLong { max: 50 })
+        );
+        let anonymous = server.client();
+        assert_eq!(funnel(&anonymous, json!({})).await.unwrap_err(), AppError::Unauthenticated);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
