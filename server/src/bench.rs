@@ -335,8 +335,7 @@ async fn measure_funnel(
 ) -> anyhow::Result<()> {
     let zone = storage.time_zone(1).await?;
     let tz = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let day =
-        |ms: i64| funnel::day_of_date(tz.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap_or_default()).date());
+    let day = |ms: i64| funnel::day_in(&tz, ms);
     let today = day(now_ms());
     let pipeline = storage.pipelines(1).await?.into_iter().next().ok_or_else(|| anyhow::anyhow!("no pipeline"))?;
     let steps = Steps::of(&pipeline.stages);

@@ -129,8 +129,7 @@ async fn the_funnel_counts_each_step_within_the_rights_and_equals_a_recount() {
         let storage = database.storage.clone();
         let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
         let zone = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
-        let day =
-            |ms: i64| app::funnel::day_of_date(zone.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap()).date());
+        let day = |ms: i64| app::funnel::day_in(&zone, ms);
         let steps_order = Steps::of(&stages);
         let recount_matches = |label: &'static str| {
             let storage = storage.clone();

@@ -540,6 +540,14 @@ pub fn day_of_date(date: jiff::civil::Date) -> Day {
     (date.duration_since(jiff::civil::date(1970, 1, 1)).as_hours() / 24) as Day
 }
 
+/// The calendar day of a moment (UTC milliseconds) in a time zone.
+pub fn day_in(tz: &jiff::tz::TimeZone, ms: i64) -> Day {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => day_of_date(tz.to_datetime(ts).date()),
+        Err(_) => ms.div_euclid(crate::pipeline::DAY_MS) as Day,
+    }
+}
+
 /// Calendar date of a day number.
 pub fn date_of_day(day: Day) -> jiff::civil::Date {
     jiff::civil::date(1970, 1, 1)

@@ -34,9 +34,7 @@ mod ssr {
     }
 
     pub fn today(zone: &str, now_ms: i64) -> crate::funnel::Day {
-        let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let ts = jiff::Timestamp::from_millisecond(now_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        crate::funnel::day_of_date(tz.to_datetime(ts).date())
+        crate::funnel::day_in(&jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC), now_ms)
     }
 
     pub fn period(req: &FunnelRequest, today: crate::funnel::Day) -> Result<Period, AppError> {

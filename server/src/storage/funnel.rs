@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use app::funnel::{
-    day_changes, day_rows, reach, Day, DayKey, DealsBehind, FunnelMode, FunnelQuery, Reach, Steps, Totals, Track,
-    DEALS_BEHIND,
+    day_changes, day_in, day_rows, reach, Day, DayKey, DealsBehind, FunnelMode, FunnelQuery, Reach, Steps, Totals,
+    Track, DEALS_BEHIND,
 };
 
 /// Deals whose histories are read and rolled up per statement when rebuilding.
@@ -19,14 +19,6 @@ fn zone(name: &str) -> jiff::tz::TimeZone {
         tracing::warn!(zone = name, error = %e, "unknown time zone, using UTC");
         jiff::tz::TimeZone::UTC
     })
-}
-
-/// The calendar day of a moment in a zone.
-fn day_in(tz: &jiff::tz::TimeZone, ms: i64) -> Day {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(ts) => app::funnel::day_of_date(tz.to_datetime(ts).date()),
-        Err(_) => ms.div_euclid(app::pipeline::DAY_MS) as Day,
-    }
 }
 
 /// Appends the scope's owner, source and client type conditions.
