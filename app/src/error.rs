@@ -35,6 +35,8 @@ pub enum Problem {
     SkipsRequired,
     /// A period ends before it starts.
     BeforeStart,
+    /// Only a closed deal takes this (a client's rating).
+    StillOpen,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -90,6 +92,7 @@ impl AppError {
                     Problem::NotANumber => t.err_not_a_number.into(),
                     Problem::SkipsRequired => t.err_skips_required.into(),
                     Problem::BeforeStart => t.err_before_start.into(),
+                    Problem::StillOpen => t.err_still_open.into(),
                 };
                 format!("{}: {what}", t.field_name(field))
             }

@@ -9,6 +9,7 @@ use crate::demo::DemoData;
 use crate::error::{AppError, Problem};
 use crate::funnel::{DealsBehind, FunnelQuery, Totals, Track};
 use crate::i18n::{Locale, Theme};
+use crate::kpi::KpiCounts;
 use crate::org::{Department, DeptId, NewUser, OrgId, User, UserId};
 use crate::pipeline::lists::{
     ActivityFilter, ActivityList, Client, ClientFilter, ClientForm, ClientList, DealFilter, DealList,
@@ -210,7 +211,6 @@ pub trait Storage: Send + Sync + 'static {
     /// Adds a generated data set (ids continuing the existing ones) without clearing anything.
     async fn append_generated(&self, data: &DemoData) -> StorageResult<()>;
 
-    /// Every pipeline of the organisation with its stages in order, archived ones included.
     /// The organisation's time zone name (IANA), which decides what "today" is.
     async fn time_zone(&self, org: OrgId) -> StorageResult<String>;
     /// The people whose records a manager, department and rights filter
@@ -242,6 +242,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Throws the roll-ups away and computes them again from deal events.
     async fn rebuild_funnel(&self, org: OrgId) -> StorageResult<()>;
 
+    /// KPI counts per person (0: records nobody owns) of `[from_ms, to_ms)`,
+    /// of the given people (`None`: everyone); calls count from `call_threshold_s`.
+    async fn kpi_counts(
+        &self,
+        org: OrgId,
+        from_ms: i64,
+        to_ms: i64,
+        owners: Option<&[UserId]>,
+        call_threshold_s: i64,
+    ) -> StorageResult<Vec<(UserId, KpiCounts)>>;
+    /// How long a call must last to count, seconds.
+    async fn call_threshold(&self, org: OrgId) -> StorageResult<i64>;
+    async fn set_call_threshold(&self, org: OrgId, seconds: i64) -> StorageResult<()>;
+    /// Records what the client said of a closed deal; `NotFound` when the deal is open.
+    async fn rate_deal(&self, org: OrgId, deal: DealId, csat: Option<i64>, nps: Option<i64>) -> StorageResult<()>;
+
+    /// Every pipeline of the organisation with its stages in order, archived ones included.
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>>;
     /// Saves a checked [`StageForm`]; `id: None` adds the stage at `position`.
     async fn save_stage(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage>;

@@ -548,6 +548,14 @@ pub fn day_in(tz: &jiff::tz::TimeZone, ms: i64) -> Day {
     }
 }
 
+/// The first moment (UTC milliseconds) of a day in a time zone; a day
+/// starting inside a clock change starts when the clock resumes.
+pub fn day_start_ms(tz: &jiff::tz::TimeZone, day: Day) -> i64 {
+    date_of_day(day)
+        .to_zoned(tz.clone())
+        .map_or(i64::from(day) * crate::pipeline::DAY_MS, |z| z.timestamp().as_millisecond())
+}
+
 /// Calendar date of a day number.
 pub fn date_of_day(day: Day) -> jiff::civil::Date {
     jiff::civil::date(1970, 1, 1)

@@ -173,7 +173,7 @@ pub static EN: FunnelTexts = FunnelTexts {
     table_caption: "Funnel stages: deals, money, conversion and time; the previous period in brackets",
 };
 
-fn funnel_texts(lang: &str) -> &'static FunnelTexts {
+pub(crate) fn funnel_texts(lang: &str) -> &'static FunnelTexts {
     if lang == "en" {
         &EN
     } else {
@@ -211,7 +211,7 @@ fn trend(current: Option<f64>, previous: Option<f64>) -> &'static str {
 
 /// A figure with the previous period's value and an arrow beside it.
 #[component]
-fn Compared(
+pub(crate) fn Compared(
     now: String,
     before: String,
     current: Option<f64>,
@@ -514,7 +514,7 @@ pub fn FunnelPage() -> impl IntoView {
             pipeline.set(Some(r.pipeline_id));
         }
     });
-    crate::pipeline::board::listen_live(pipeline, reload, live);
+    crate::pipeline::board::listen_live(Some(pipeline), reload, live);
     let set = move |change: &dyn Fn(&mut FunnelRequest)| {
         request.update(|r| change(r));
         behind.set(None);
@@ -648,7 +648,7 @@ pub fn FunnelPage() -> impl IntoView {
 }
 
 /// Hours, minutes and seconds of a moment on the viewer's clock.
-fn clock(ms: i64) -> String {
+pub(crate) fn clock(ms: i64) -> String {
     #[cfg(feature = "hydrate")]
     {
         let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
@@ -662,7 +662,7 @@ fn clock(ms: i64) -> String {
 }
 
 /// Percent-encodes text for a `data:` link (the browser's encodeURIComponent).
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
         js_sys::encode_uri_component(text).into()

@@ -8,7 +8,7 @@ use super::{BehindRequest, DealsBehind, FunnelReport, FunnelRequest};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use std::collections::BTreeMap;
 
     use crate::access::guard::{Authorized, Ctx};
@@ -33,12 +33,23 @@ mod ssr {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
     }
 
-    pub fn today(zone: &str, now_ms: i64) -> crate::funnel::Day {
-        crate::funnel::day_in(&jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC), now_ms)
+    /// The organisation's zone; an unknown name reads as UTC.
+    pub fn zone(name: &str) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
     }
 
-    pub fn period(req: &FunnelRequest, today: crate::funnel::Day) -> Result<Period, AppError> {
-        let preset = req.preset.unwrap_or(PeriodPreset::ThisMonth);
+    pub fn today(zone_name: &str, now_ms: i64) -> crate::funnel::Day {
+        crate::funnel::day_in(&zone(zone_name), now_ms)
+    }
+
+    /// The period a preset (this month if none) or custom dates mean on `today`.
+    pub fn period(
+        preset: Option<PeriodPreset>,
+        from: &Option<String>,
+        to: &Option<String>,
+        today: crate::funnel::Day,
+    ) -> Result<Period, AppError> {
+        let preset = preset.unwrap_or(PeriodPreset::ThisMonth);
         if let Some(p) = preset_period(preset, today) {
             return Ok(p);
         }
@@ -46,7 +57,7 @@ mod ssr {
             None | Some("") => Err(AppError::invalid(field, Problem::Required)),
             Some(t) => parse_day(t).ok_or_else(|| AppError::invalid(field, Problem::Unknown)),
         };
-        let (from, to) = (day("from", &req.from)?, day("to", &req.to)?);
+        let (from, to) = (day("from", from)?, day("to", to)?);
         if from > to {
             return Err(AppError::invalid("to", Problem::BeforeStart));
         }
@@ -72,7 +83,7 @@ mod ssr {
             Some(s) => Some(crate::pipeline::clean_text("source", s, 50)?.to_lowercase()),
         };
         let zone = ctx.storage().time_zone(org).await?;
-        let period = period(req, today(&zone, now_ms))?;
+        let period = period(req.preset, &req.from, &req.to, today(&zone, now_ms))?;
         let owners = ctx.storage().owners(org, req.manager_id, req.department_id, auth.visibility()?).await?;
         let scope = Scope { owners, source, client: req.client };
         let steps_order = Steps::of(&pipeline.stages);

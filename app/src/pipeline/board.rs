@@ -214,7 +214,7 @@ pub fn BoardPage() -> impl IntoView {
         ui,
     };
     provide_context(ctx);
-    listen_live(pipeline, reload, live);
+    listen_live(Some(pipeline), reload, live);
 
     let pipeline_choice = move || {
         let list = all_pipelines.get();
@@ -333,8 +333,9 @@ pub fn BoardPage() -> impl IntoView {
 }
 
 /// Subscribes to `/api/live` and bumps `reload` when a deal of `pipeline`
-/// changes; `live` tells whether the stream is connected. Used by every live page.
-pub(crate) fn listen_live(pipeline: RwSignal<Option<PipelineId>>, reload: RwSignal<u32>, live: RwSignal<bool>) {
+/// changes, or, without a pipeline, when anything the caller may see does;
+/// `live` tells whether the stream is connected. Used by every live page.
+pub(crate) fn listen_live(pipeline: Option<RwSignal<Option<PipelineId>>>, reload: RwSignal<u32>, live: RwSignal<bool>) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::closure::Closure;
@@ -343,7 +344,11 @@ pub(crate) fn listen_live(pipeline: RwSignal<Option<PipelineId>>, reload: RwSign
             let Ok(source) = web_sys::EventSource::new("/api/live") else { return };
             let on_deal = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 let event = e.data().as_string().and_then(|d| serde_json::from_str::<super::LiveEvent>(&d).ok());
-                if event.is_some_and(|ev| Some(ev.pipeline_id) == pipeline.get_untracked()) {
+                let wanted = match pipeline {
+                    None => true,
+                    Some(p) => event.is_some_and(|ev| Some(ev.pipeline_id) == p.get_untracked()),
+                };
+                if wanted {
                     reload.update(|n| *n += 1);
                 }
             });
@@ -356,6 +361,9 @@ pub(crate) fn listen_live(pipeline: RwSignal<Option<PipelineId>>, reload: RwSign
             let on_error = Closure::<dyn FnMut()>::new(move || live.set(false));
             let _ = source.add_event_listener_with_callback("deal", on_deal.as_ref().unchecked_ref());
             let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
+            if pipeline.is_none() {
+                let _ = source.add_event_listener_with_callback("work", on_resync.as_ref().unchecked_ref());
+            }
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
             let kept = StoredValue::new_local((source, on_deal, on_resync, on_open, on_error));

@@ -1,5 +1,7 @@
-//! Live updates: every committed change to a deal is published to the hub,
-//! and each signed-in browser listens on `/api/live` (server-sent events).
+//! Live updates: every committed change to a deal, lead, client or activity
+//! is published to the hub, and each signed-in browser listens on
+//! `/api/live` (server-sent events): `deal` events carry the deal and its
+//! pipeline, `work` events (the rest, which only KPIs show) carry nothing.
 //!
 //! Events carry only ids; the browser refetches through the usual, rights-
 //! checked server functions. A browser only hears of deals it may see.
@@ -20,13 +22,22 @@ use crate::access::guard::{AppState, SESSION_USER_KEY};
 use crate::access::{Action, Actor, Grant, Module, Owner};
 use crate::org::OrgId;
 
-/// What changed: a deal of a pipeline, owned by someone.
+/// What changed, owned by someone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     pub org: OrgId,
-    pub pipeline_id: PipelineId,
-    pub deal_id: DealId,
     pub owner: Owner,
+    pub subject: Subject,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Deal {
+        pipeline_id: PipelineId,
+        deal_id: DealId,
+    },
+    /// A lead, a client or an activity off a deal: boards stay, KPIs move.
+    Work,
 }
 
 /// The fan-out point between mutations and open browsers of this server.
@@ -88,8 +99,13 @@ fn events(
         loop {
             match receiver.recv().await {
                 Ok(change) if change.org == org && grant.permits(change.owner) => {
-                    let data = LiveEvent { pipeline_id: change.pipeline_id, deal_id: change.deal_id };
-                    let event = Event::default().event("deal").json_data(data).unwrap_or_default();
+                    let event = match change.subject {
+                        Subject::Deal { pipeline_id, deal_id } => Event::default()
+                            .event("deal")
+                            .json_data(LiveEvent { pipeline_id, deal_id })
+                            .unwrap_or_default(),
+                        Subject::Work => Event::default().event("work").data(""),
+                    };
                     return Some((Ok(event), receiver));
                 }
                 Ok(_) => continue,

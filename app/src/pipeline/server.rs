@@ -19,7 +19,7 @@ mod ssr {
     use crate::access::{Action, Module, Owner, Scope};
     use crate::error::{AppError, Problem};
     use crate::org::{OrgId, User, UserId};
-    use crate::pipeline::live::Change;
+    use crate::pipeline::live::{Change, Subject};
     use crate::pipeline::{DealId, LeadId, PipelineId};
     use crate::storage::{DealHead, LeadHead};
 
@@ -29,6 +29,10 @@ mod ssr {
 
     pub fn deal_owner(d: &DealHead) -> Owner {
         Owner { user: Some(d.responsible_id), department: d.department_id }
+    }
+
+    pub fn user_owner(u: &User) -> Owner {
+        Owner { user: Some(u.id), department: u.department_id }
     }
 
     pub fn lead_owner(l: &LeadHead) -> Owner {
@@ -66,7 +70,13 @@ mod ssr {
     }
 
     pub fn publish(ctx: &Ctx, org: OrgId, pipeline_id: PipelineId, deal: &DealHead) {
-        ctx.state.hub.publish(Change { org, pipeline_id, deal_id: deal.id, owner: deal_owner(deal) });
+        let subject = Subject::Deal { pipeline_id, deal_id: deal.id };
+        ctx.state.hub.publish(Change { org, owner: deal_owner(deal), subject });
+    }
+
+    /// Tells open KPI pages that a lead, client or activity of `owner` changed.
+    pub fn publish_work(ctx: &Ctx, org: OrgId, owner: Owner) {
+        ctx.state.hub.publish(Change { org, owner, subject: Subject::Work });
     }
 
     /// The search text and page number every list takes.
@@ -232,8 +242,9 @@ pub async fn log_activity(form: NewActivityForm) -> Result<Activity, AppError> {
     let activity =
         NewActivity { kind: form.kind, user_id: user.id, deal_id, lead_id, client_id: None, duration_s, note };
     let logged = ctx.storage().add_activity(user.org_id, &activity, ssr::now_ms()).await?;
-    if let Some(head) = deal {
-        ssr::publish(&ctx, user.org_id, head.pipeline_id, &head);
+    match deal {
+        Some(head) => ssr::publish(&ctx, user.org_id, head.pipeline_id, &head),
+        None => ssr::publish_work(&ctx, user.org_id, ssr::user_owner(&user)),
     }
     Ok(logged)
 }
@@ -382,7 +393,11 @@ pub async fn save_client(form: ClientForm) -> Result<Client, AppError> {
         email: if email.is_empty() { email } else { crate::org::clean_email(&email)? },
         ..form
     };
-    Ok(ctx.storage().save_client(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?)
+    let client = ctx.storage().save_client(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?;
+    if form.id.is_none() {
+        ssr::publish_work(&ctx, auth.user.org_id, ssr::user_owner(&auth.user));
+    }
+    Ok(client)
 }
 
 /// Calls, meetings and the rest, of the people the caller may see.
@@ -403,7 +418,9 @@ pub async fn create_lead(form: NewLeadForm) -> Result<Lead, AppError> {
     let auth = ctx.authorize(Module::Leads, Action::Create).await?;
     auth.check(Owner { user: Some(auth.user.id), department: auth.user.department_id })?;
     let form = ssr::clean_lead(&form)?;
-    Ok(ctx.storage().create_lead(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?)
+    let lead = ctx.storage().create_lead(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?;
+    ssr::publish_work(&ctx, auth.user.org_id, ssr::user_owner(&auth.user));
+    Ok(lead)
 }
 
 /// Changes a lead's title, source or contact, if nobody changed it since `edit.version`.
@@ -429,7 +446,7 @@ pub async fn set_lead_status(
     let ctx = Ctx::get().await?;
     let auth = ctx.authorize(Module::Leads, Action::Edit).await?;
     let org = auth.user.org_id;
-    ssr::permitted_lead(&ctx, &auth, id).await?;
+    let head = ssr::permitted_lead(&ctx, &auth, id).await?;
     let reason = reason
         .as_deref()
         .filter(|r| !r.trim().is_empty())
@@ -437,6 +454,7 @@ pub async fn set_lead_status(
         .transpose()?;
     let change = crate::storage::LeadChange { status, reason, pipeline: pipeline_id };
     let lead = ctx.storage().set_lead_status(org, auth.user.id, id, &change, ssr::now_ms()).await?;
+    ssr::publish_work(&ctx, org, ssr::lead_owner(&head));
     if let Some(deal) = lead.deal_id.filter(|_| status == LeadStatus::Qualified) {
         if let Some(head) = ctx.storage().deal_head(org, deal).await? {
             ssr::publish(&ctx, org, head.pipeline_id, &head);

@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("activities") view=crate::pipeline::activities::ActivitiesPage />
                     <Route path=path!("leads") view=crate::pipeline::leads::LeadsPage />
                     <Route path=path!("funnel") view=crate::funnel::page::FunnelPage />
+                    <Route path=path!("kpi") view=crate::kpi::page::KpiPage />
                     <Route path=path!("pipelines") view=crate::pipeline::settings::PipelinesPage />
                     <Route path=path!("team") view=crate::org::ui::TeamPage />
                     <Route path=path!("rights") view=crate::access::ui::RightsPage />
@@ -177,6 +178,7 @@ fn Layout() -> impl IntoView {
         }
         if ui.scope(Module::Analytics, Action::View) != Scope::None {
             v.push(("/funnel", t.nav_funnel, "⏷"));
+            v.push(("/kpi", t.nav_kpi, "◔"));
         }
         if ui.scope(Module::Deals, Action::Edit) >= Scope::Department {
             v.push(("/pipelines", t.nav_pipelines, "⇶"));

@@ -57,3 +57,4 @@ include!("shared.rs");
 include!("pipeline.rs");
 include!("lists.rs");
 include!("funnel.rs");
+include!("kpi.rs");

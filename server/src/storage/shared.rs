@@ -485,6 +485,29 @@ impl Storage for Store {
         self.rebuild_funnel_impl(org).await
     }
 
+    async fn kpi_counts(
+        &self,
+        org: OrgId,
+        from_ms: i64,
+        to_ms: i64,
+        owners: Option<&[UserId]>,
+        call_threshold_s: i64,
+    ) -> StorageResult<Vec<(UserId, app::kpi::KpiCounts)>> {
+        self.kpi_counts_impl(org, from_ms, to_ms, owners, call_threshold_s).await
+    }
+
+    async fn call_threshold(&self, org: OrgId) -> StorageResult<i64> {
+        self.call_threshold_impl(org).await
+    }
+
+    async fn set_call_threshold(&self, org: OrgId, seconds: i64) -> StorageResult<()> {
+        self.set_call_threshold_impl(org, seconds).await
+    }
+
+    async fn rate_deal(&self, org: OrgId, deal: DealId, csat: Option<i64>, nps: Option<i64>) -> StorageResult<()> {
+        self.rate_deal_impl(org, deal, csat, nps).await
+    }
+
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>> {
         self.pipelines_impl(org).await
     }

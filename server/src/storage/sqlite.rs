@@ -68,6 +68,7 @@ include!("shared.rs");
 include!("pipeline.rs");
 include!("lists.rs");
 include!("funnel.rs");
+include!("kpi.rs");
 
 /// Runs `PRAGMA integrity_check` on a database file: "ok" when it is sound.
 pub async fn integrity_check(path: &std::path::Path) -> Result<String, sqlx::Error> {

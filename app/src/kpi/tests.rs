@@ -1,0 +1,142 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn row(user: i64, department: Option<i64>, won: i64) -> KpiRow {
+    KpiRow {
+        user_id: Some(user),
+        department_id: department,
+        name: format!("p{user}"),
+        current: KpiCounts { won, ..KpiCounts::default() },
+        previous: KpiCounts { won: won * 2, ..KpiCounts::default() },
+    }
+}
+
+#[test]
+fn formulas_on_a_worked_example() {
+    // 3 won deals of 100, 200 and 301 ₽ over 2, 4 and 6 days; one of them repeat; 1 lost.
+    let c = KpiCounts {
+        won: 3,
+        revenue: 60_100,
+        cycle_ms: 12 * 86_400_000,
+        repeat_won: 1,
+        lost: 1,
+        leads: 8,
+        leads_converted: 2,
+        leads_answered: 4,
+        response_ms: 4 * 600_000 + 2,
+        calls_in: 2,
+        calls_out: 5,
+        csat_rated: 2,
+        csat_sum: 9,
+        nps_rated: 4,
+        promoters: 2,
+        detractors: 1,
+        ..KpiCounts::default()
+    };
+    assert_eq!(c.lead_conversion(), Some(0.25));
+    assert_eq!(c.win_rate(), Some(0.75));
+    assert_eq!(c.average_cycle_days(), Some(4.0));
+    // 601 ₽ / 3 = 200.333… ₽ → 20 033 kopecks.
+    assert_eq!(c.average_deal(), Some(20_033));
+    assert_eq!(c.repeat_share(), Some(1.0 / 3.0));
+    // Integer milliseconds: 2 400 002 / 4.
+    assert_eq!(c.average_response_ms(), Some(600_000));
+    assert_eq!(c.calls(), 7);
+    assert_eq!(c.csat(), Some(4.5));
+    // (2 − 1) / 4 = 25.
+    assert_eq!(c.nps(), Some(25.0));
+}
+
+#[test]
+fn nothing_to_divide_by_is_no_figure_not_zero() {
+    let c = KpiCounts::default();
+    assert_eq!(c.lead_conversion(), None);
+    assert_eq!(c.win_rate(), None);
+    assert_eq!(c.average_cycle_days(), None);
+    assert_eq!(c.average_deal(), None);
+    assert_eq!(c.repeat_share(), None);
+    assert_eq!(c.average_response_ms(), None);
+    assert_eq!(c.csat(), None);
+    assert_eq!(c.nps(), None);
+}
+
+#[test]
+fn average_deal_rounds_half_up() {
+    let c = KpiCounts { won: 2, revenue: 3, ..KpiCounts::default() };
+    assert_eq!(c.average_deal(), Some(2));
+    let c = KpiCounts { won: 4, revenue: 5, ..KpiCounts::default() };
+    assert_eq!(c.average_deal(), Some(1));
+}
+
+#[test]
+fn nps_runs_from_all_detractors_to_all_promoters() {
+    let all_bad = KpiCounts { nps_rated: 3, detractors: 3, ..KpiCounts::default() };
+    let all_good = KpiCounts { nps_rated: 3, promoters: 3, ..KpiCounts::default() };
+    assert_eq!(all_bad.nps(), Some(-100.0));
+    assert_eq!(all_good.nps(), Some(100.0));
+}
+
+#[test]
+fn departments_sum_their_people_only() {
+    let people = vec![row(1, Some(10), 1), row(2, Some(10), 2), row(3, Some(20), 5), row(4, None, 7)];
+    let names = vec![(10, "A".to_string()), (20, "B".to_string()), (30, "Empty".to_string())];
+    let sums = department_sums(&people, &names);
+    assert_eq!(sums.len(), 2, "a department without people in the table has no row");
+    assert_eq!((sums[0].name.as_str(), sums[0].current.won, sums[0].previous.won), ("A", 3, 6));
+    assert_eq!((sums[1].name.as_str(), sums[1].current.won), ("B", 5));
+    assert!(sums.iter().all(|s| s.user_id.is_none()));
+}
+
+fn counts() -> impl Strategy<Value = KpiCounts> {
+    (prop::array::uniform16(0i64..1_000), 0i64..1_000_000_000).prop_map(|(a, revenue)| KpiCounts {
+        won: a[0],
+        revenue,
+        cycle_ms: a[1] * 3_600_000,
+        repeat_won: a[2].min(a[0]),
+        lost: a[3],
+        leads: a[4],
+        leads_converted: a[5].min(a[4]),
+        leads_answered: a[6].min(a[4]),
+        response_ms: a[7] * 1000,
+        leads_processed: a[8],
+        new_clients: a[9],
+        calls_in: a[10],
+        calls_out: a[11],
+        meetings: a[12],
+        proposals: a[13],
+        chats: a[14],
+        csat_rated: a[15],
+        csat_sum: a[15] * 3,
+        nps_rated: a[15],
+        promoters: a[15] / 2,
+        detractors: a[15] / 3,
+    })
+}
+
+proptest! {
+    /// Adding people's counts and then dividing gives the department's
+    /// figure: the weighted average, never an average of averages.
+    #[test]
+    fn sums_then_ratios(parts in prop::collection::vec(counts(), 1..8)) {
+        let mut total = KpiCounts::default();
+        for p in &parts {
+            total += p;
+        }
+        let won: i64 = parts.iter().map(|p| p.won).sum();
+        let converted: i64 = parts.iter().map(|p| p.leads_converted).sum();
+        let leads: i64 = parts.iter().map(|p| p.leads).sum();
+        prop_assert_eq!(total.won, won);
+        prop_assert_eq!(total.lead_conversion(), (leads > 0).then(|| converted as f64 / leads as f64));
+        if let Some(share) = total.repeat_share() {
+            prop_assert!((0.0..=1.0).contains(&share));
+        }
+        if let Some(nps) = total.nps() {
+            prop_assert!((-100.0..=100.0).contains(&nps));
+        }
+        if let (Some(avg), true) = (total.average_deal(), total.won > 0) {
+            // Within half a kopeck of the exact average.
+            prop_assert!(((avg as f64) - total.revenue as f64 / total.won as f64).abs() <= 0.5);
+        }
+    }
+}

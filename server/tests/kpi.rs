@@ -1,0 +1,231 @@
+//! KPIs through their server functions, on SQLite and PostgreSQL: a small
+//! worked example, the call threshold, day edges in the organisation's zone,
+//! the previous period, client ratings, rights scopes and bad input.
+
+#![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
+
+mod common;
+
+use app::error::{AppError, Problem};
+use app::kpi::{KpiCounts, KpiReport};
+use app::pipeline::{Lead, Moved, Pipeline, StageKind};
+use common::*;
+use serde_json::{json, Value};
+
+async fn create_deal(c: &Client, pipeline: i64, title: &str, amount: i64) -> i64 {
+    c.call_json(
+        "deals/create",
+        json!({"form": {"pipeline_id": pipeline, "title": title, "amount": amount, "client_name": "ООО Ромашка", "source": "website"}}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn move_deal(c: &Client, deal: i64, to: i64, version: i64, reason: Option<&str>) -> Moved {
+    let key = format!("{deal}-{to}-{version}");
+    c.call_json(
+        "deals/move",
+        json!({"request": {"deal_id": deal, "to_stage_id": to, "version": version, "key": key, "loss_reason": reason}}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn kpis(c: &Client, request: Value) -> Result<KpiReport, AppError> {
+    c.call_json("kpi", json!({ "request": request })).await
+}
+
+async fn log(c: &Client, deal: i64, kind: &str, duration_s: Option<i64>) {
+    let form = json!({"kind": kind, "deal_id": deal, "lead_id": null, "duration_s": duration_s, "note": "итог"});
+    let _: app::pipeline::Activity = c.call_json("activities/create", json!({ "form": form })).await.unwrap();
+}
+
+async fn rate(c: &Client, deal: i64, csat: Option<i64>, nps: Option<i64>) -> Result<(), AppError> {
+    let (deal, csat, nps) = (deal.to_string(), csat.map(|v| v.to_string()), nps.map(|v| v.to_string()));
+    let mut args = vec![("deal_id", deal.as_str())];
+    if let Some(v) = &csat {
+        args.push(("csat", v));
+    }
+    if let Some(v) = &nps {
+        args.push(("nps", v));
+    }
+    c.call("deals/rate", &args).await
+}
+
+async fn threshold(c: &Client, seconds: i64) -> Result<i64, AppError> {
+    c.call("kpi/threshold", &[("seconds", &seconds.to_string())]).await
+}
+
+fn people(r: &KpiReport) -> Vec<(&str, i64)> {
+    r.people.iter().map(|p| (p.name.as_str(), p.current.won)).collect()
+}
+
+#[tokio::test]
+async fn kpis_count_a_worked_example_within_the_rights() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let (head_a, _) = signed_in(&server, org.head_a).await;
+        let (manager_a, a_id) = signed_in(&server, org.manager_a).await;
+        let (manager_b, _) = signed_in(&server, org.manager_b).await;
+        let p: Pipeline = admin.call("pipelines/save", &[("name", "Продажи"), ("block_skips", "false")]).await.unwrap();
+        let pipelines: Vec<Pipeline> = admin.call("pipelines", &[]).await.unwrap();
+        let stages = pipelines.iter().find(|x| x.id == p.id).unwrap().stages.clone();
+        let won = stages.iter().find(|s| s.kind == StageKind::Won).unwrap().id;
+        let lost = stages.iter().find(|s| s.kind == StageKind::Lost).unwrap().id;
+
+        // A: two won (100 and 200 ₽), one lost, one open; B: one won (400 ₽).
+        let d1 = create_deal(&manager_a, p.id, "Окна", 100_00).await;
+        let d2 = create_deal(&manager_a, p.id, "Двери", 200_00).await;
+        let d3 = create_deal(&manager_a, p.id, "Крыша", 300_00).await;
+        let open = create_deal(&manager_a, p.id, "Забор", 50_00).await;
+        let d4 = create_deal(&manager_b, p.id, "Ворота", 400_00).await;
+        move_deal(&manager_a, d1, won, 0, None).await;
+        move_deal(&manager_a, d2, won, 0, None).await;
+        move_deal(&manager_a, d3, lost, 0, Some("Дорого")).await;
+        move_deal(&manager_b, d4, won, 0, None).await;
+
+        // Calls count from 30 s by default: the 29 s one does not.
+        log(&manager_a, d1, "call_out", Some(30)).await;
+        log(&manager_a, d1, "call_out", Some(29)).await;
+        log(&manager_a, d1, "call_in", Some(45)).await;
+        log(&manager_a, d1, "meeting", None).await;
+        log(&manager_a, d2, "proposal", None).await;
+        log(&manager_a, d2, "chat", None).await;
+        log(&manager_a, d2, "note", None).await;
+        log(&manager_b, d4, "call_in", Some(60)).await;
+
+        // Leads of A: one turned into a deal, one taken on, one untouched.
+        let new_lead =
+            |title: &str| json!({"form": {"title": title, "source": "website", "contact_name": "Анна", "phone": ""}});
+        let mut leads = Vec::new();
+        for title in ["Заявка 1", "Заявка 2", "Заявка 3"] {
+            let lead: Lead = manager_a.call_json("leads/create", new_lead(title)).await.unwrap();
+            leads.push(lead.id);
+        }
+        let status = |id: i64, status: &'static str| {
+            let (id, pipeline) = (id.to_string(), p.id.to_string());
+            let c = &manager_a;
+            async move {
+                let _: Lead = c
+                    .call(
+                        "leads/status",
+                        &[("id", id.as_str()), ("status", status), ("pipeline_id", pipeline.as_str())],
+                    )
+                    .await
+                    .unwrap();
+            }
+        };
+        status(leads[0], "qualified").await;
+        status(leads[1], "in_work").await;
+
+        // Ratings: only on closed deals, in range, by whoever may edit the deal.
+        rate(&manager_a, d1, Some(5), Some(10)).await.unwrap();
+        rate(&manager_a, d2, Some(4), Some(6)).await.unwrap();
+        assert_eq!(
+            rate(&manager_a, open, Some(5), None).await.unwrap_err(),
+            AppError::invalid("csat", Problem::StillOpen)
+        );
+        assert_eq!(rate(&manager_a, d1, Some(6), None).await.unwrap_err(), AppError::invalid("csat", Problem::Unknown));
+        assert_eq!(rate(&manager_a, d1, None, Some(11)).await.unwrap_err(), AppError::invalid("nps", Problem::Unknown));
+        assert_eq!(rate(&manager_b, d1, Some(1), None).await.unwrap_err(), AppError::Forbidden);
+
+        let week = json!({"preset": "last7"});
+        let all = kpis(&admin, week.clone()).await.unwrap();
+        let c = all.current;
+        assert_eq!((c.won, c.revenue, c.lost), (3, 700_00, 1));
+        assert_eq!(c.win_rate(), Some(0.75));
+        assert_eq!(c.average_deal(), Some(233_33));
+        assert_eq!((c.calls_in, c.calls_out, c.meetings, c.proposals, c.chats), (2, 1, 1, 1, 1));
+        assert_eq!((c.leads, c.leads_converted, c.leads_answered, c.leads_processed), (3, 1, 2, 2));
+        assert_eq!(c.lead_conversion(), Some(1.0 / 3.0));
+        assert!(c.average_response_ms().is_some_and(|ms| ms >= 0));
+        assert_eq!((c.csat_rated, c.csat_sum, c.csat()), (2, 9, Some(4.5)));
+        assert_eq!((c.nps_rated, c.promoters, c.detractors, c.nps()), (2, 1, 1, Some(0.0)));
+        let clients = db.count("SELECT COUNT(*) FROM clients").await;
+        assert_eq!(c.new_clients, clients, "every client was added today");
+        assert_eq!(all.previous, KpiCounts::default(), "nothing happened the week before");
+        assert_eq!(all.call_threshold_s, 30);
+        assert!(all.may_configure);
+        // Everyone who sells has a row, with nothing done or not; departments sum their people.
+        assert_eq!(
+            people(&all),
+            vec![("head.a", 0), ("manager.a", 2), ("manager.a2", 0), ("head.b", 0), ("manager.b", 1)]
+        );
+        let departments: Vec<(&str, i64)> = all.departments.iter().map(|d| (d.name.as_str(), d.current.won)).collect();
+        assert_eq!(departments, vec![("Отдел А", 2), ("Отдел Б", 1)]);
+
+        // Rights: a manager sees only themself, a head their department; filters never widen that.
+        let own = kpis(&manager_a, week.clone()).await.unwrap();
+        assert_eq!((own.current.won, own.current.calls_in, people(&own)), (2, 1, vec![("manager.a", 2)]));
+        assert!(!own.may_configure);
+        let theirs = kpis(&manager_a, json!({"preset": "last7", "department_id": org.dept_b})).await.unwrap();
+        assert_eq!((theirs.current.won, theirs.people.len()), (0, 0));
+        let dept = kpis(&head_a, week.clone()).await.unwrap();
+        assert_eq!(dept.current.won, 2);
+        assert_eq!(people(&dept), vec![("head.a", 0), ("manager.a", 2), ("manager.a2", 0)]);
+        let one = kpis(&admin, json!({"preset": "last7", "manager_id": a_id})).await.unwrap();
+        assert_eq!((one.current.won, one.current.leads), (2, 3));
+
+        // The threshold: only those who may change organisation settings; the figures follow.
+        assert_eq!(threshold(&head_a, 60).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(threshold(&admin, -1).await.unwrap_err(), AppError::invalid("call_threshold", Problem::Negative));
+        assert_eq!(threshold(&admin, 3_601).await.unwrap_err(), AppError::invalid("call_threshold", Problem::TooLarge));
+        assert_eq!(kpis(&admin, week.clone()).await.unwrap().call_threshold_s, 30, "refused changes stored nothing");
+        assert_eq!(threshold(&admin, 60).await.unwrap(), 60);
+        let stricter = kpis(&admin, week.clone()).await.unwrap();
+        assert_eq!((stricter.current.calls_in, stricter.current.calls_out, stricter.call_threshold_s), (1, 0, 60));
+
+        // The previous period: a deal closed eight days ago moves there.
+        db.exec(&format!("UPDATE deals SET closed_at = closed_at - {} WHERE id = {d2}", 8 * 86_400_000_i64)).await;
+        let moved = kpis(&admin, week.clone()).await.unwrap();
+        assert_eq!((moved.current.won, moved.previous.won, moved.previous.revenue), (2, 1, 200_00));
+
+        // Day edges follow the organisation's zone (Moscow): a call a millisecond
+        // before today's local midnight is yesterday's.
+        let zone = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+        let today = app::funnel::day_in(&zone, jiff::Timestamp::now().as_millisecond());
+        let midnight = app::funnel::day_start_ms(&zone, today);
+        db.exec(&format!("UPDATE activities SET at = {} WHERE kind = 'meeting'", midnight - 1)).await;
+        let today_only = kpis(&admin, json!({"preset": "today"})).await.unwrap();
+        let yesterday = kpis(&admin, json!({"preset": "yesterday"})).await.unwrap();
+        assert_eq!((today_only.current.meetings, yesterday.current.meetings), (0, 1));
+        db.exec(&format!("UPDATE activities SET at = {midnight} WHERE kind = 'meeting'")).await;
+        let today_only = kpis(&admin, json!({"preset": "today"})).await.unwrap();
+        assert_eq!(today_only.current.meetings, 1);
+
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_kpi_requests_are_refused_with_the_field() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let custom = |from: &str, to: &str| json!({"preset": "custom", "from": from, "to": to});
+        assert_eq!(
+            kpis(&admin, custom("", "2026-01-31")).await.unwrap_err(),
+            AppError::invalid("from", Problem::Required)
+        );
+        assert_eq!(
+            kpis(&admin, custom("2026-03-02", "2026-03-01")).await.unwrap_err(),
+            AppError::invalid("to", Problem::BeforeStart)
+        );
+        let february = kpis(&admin, custom("2026-02-01", "2026-02-28")).await.unwrap();
+        assert_eq!(
+            (february.previous_from_text.as_str(), february.previous_to_text.as_str()),
+            ("2026-01-04", "2026-01-31")
+        );
+        let anonymous = server.client();
+        assert_eq!(kpis(&anonymous, json!({})).await.unwrap_err(), AppError::Unauthenticated);
+        assert_eq!(threshold(&anonymous, 10).await.unwrap_err(), AppError::Unauthenticated);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
