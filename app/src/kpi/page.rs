@@ -260,7 +260,7 @@ fn PeopleTable(report: KpiReport, kt: &'static KpiTexts, ft: &'static FunnelText
         }
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-wrap">
             <table class="kpi-table">
                 <caption>{kt.table_caption}</caption>
                 <thead>
@@ -395,6 +395,7 @@ pub fn KpiPage() -> impl IntoView {
                 let file = format!("kpi-{}-{}.csv", r.from_text, r.to_text);
                 let href = format!("data:text/csv;charset=utf-8,{}", encode(&report_csv(&r, kt, ft)));
                 view! {
+                    <div data-testid="kpi">
                     <p class="meta row">
                         <span data-testid="period">{format!("{} — {}", r.from_text, r.to_text)}</span>
                         <span class="muted">{format!("{}: {} — {}", ft.previous, r.previous_from_text, r.previous_to_text)}</span>
@@ -409,6 +410,7 @@ pub fn KpiPage() -> impl IntoView {
                     <h2>{t().manager}</h2>
                     <PeopleTable report=r.clone() kt ft />
                     <p class="muted">{kt.unassigned_hint}</p>
+                    </div>
                 }.into_any()
             }
         }}

@@ -157,6 +157,10 @@ pub async fn rate_deal(deal_id: DealId, csat: Option<i64>, nps: Option<i64>) -> 
     }
     match ctx.storage().rate_deal(org, deal_id, csat, nps).await {
         Err(crate::storage::StorageError::NotFound) => Err(AppError::invalid("csat", Problem::StillOpen)),
-        done => Ok(done?),
+        Err(e) => Err(e.into()),
+        Ok(()) => {
+            crate::pipeline::server::ssr::publish(&ctx, org, deal.pipeline_id, &deal);
+            Ok(())
+        }
     }
 }

@@ -106,6 +106,9 @@ fn DealView(
             {page.deal.loss_reason.clone().map(|r| view! { <div><span class="muted">{move || t().loss_reason}</span><strong>{r}</strong></div> })}
         </section>
         <LogActivity deal_id on_logged=Callback::new(move |_| reload.update(|n| *n += 1)) />
+        {(page.deal.closed_at.is_some() && can_edit()).then(|| view! {
+            <RateDeal deal_id csat=page.deal.csat nps=page.deal.nps reload />
+        })}
         <section class="card">
             <h2>{move || t().time_in_stages}</h2>
             <table>
@@ -158,6 +161,47 @@ fn DealView(
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// The client's CSAT and NPS answers on a closed deal; empty is "not asked".
+#[component]
+fn RateDeal(deal_id: DealId, csat: Option<i64>, nps: Option<i64>, reload: RwSignal<u32>) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let csat = RwSignal::new(csat);
+    let nps = RwSignal::new(nps);
+    let save = ServerAction::<crate::kpi::server::RateDeal>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            reload.update(|n| *n += 1);
+        }
+    });
+    let choice = |value: RwSignal<Option<i64>>, range: std::ops::RangeInclusive<i64>| {
+        view! {
+            <select on:change=move |ev| value.set(event_target_value(&ev).parse().ok())>
+                <option value="" prop:selected=move || value.get().is_none()>"—"</option>
+                {range.map(|v| view! { <option value=v prop:selected=move || value.get() == Some(v)>{v}</option> }).collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <form class="card" data-testid="rate-deal" on:submit=move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            save.dispatch(crate::kpi::server::RateDeal { deal_id, csat: csat.get_untracked(), nps: nps.get_untracked() });
+        }>
+            <h2>{move || t().client_rating}</h2>
+            <div class="row">
+                <label><span>{move || t().csat}</span>{choice(csat, 1..=5)}</label>
+                <label><span>{move || t().nps}</span>{choice(nps, 0..=10)}</label>
+                <button type="submit" disabled=move || save.pending().get()>{move || t().save}</button>
+            </div>
+            {move || match save.value().get() {
+                Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any()),
+                Some(Ok(())) => Some(view! { <p class="muted" role="status">{t().saved}</p> }.into_any()),
+                None => None,
+            }}
+        </form>
     }
 }
 

@@ -245,6 +245,9 @@ pub struct Deal {
     pub created_at: i64,
     pub closed_at: Option<i64>,
     pub loss_reason: Option<String>,
+    /// The client's answers once the deal is closed: CSAT 1–5, NPS 0–10.
+    pub csat: Option<i64>,
+    pub nps: Option<i64>,
     pub department_id: Option<DeptId>,
 }
 

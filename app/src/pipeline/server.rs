@@ -14,7 +14,7 @@ use super::{DealEdit, LeadEdit};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::access::guard::{Authorized, Ctx};
     use crate::access::{Action, Module, Owner, Scope};
     use crate::error::{AppError, Problem};

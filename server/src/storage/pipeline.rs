@@ -48,7 +48,7 @@ fn card_from_row(row: &DbRow) -> StorageResult<Card> {
 /// A deal with what its page and the deals list show.
 const DEAL_SELECT: &str = "SELECT d.id, d.title, d.amount, d.currency, c.name AS client_name, d.responsible_id, \
      u.name AS manager, d.source, d.stage_id, d.stage_entered_at, d.version, d.pipeline_id, d.client_id, \
-     d.created_at, d.closed_at, d.loss_reason, u.department_id \
+     d.created_at, d.closed_at, d.loss_reason, d.csat, d.nps, u.department_id \
      FROM deals d JOIN users u ON u.id = d.responsible_id JOIN stages s ON s.id = d.stage_id \
      LEFT JOIN clients c ON c.id = d.client_id";
 
@@ -60,6 +60,8 @@ fn deal_from_row(row: &DbRow) -> StorageResult<app::pipeline::Deal> {
         created_at: row.try_get("created_at").map_err(other)?,
         closed_at: row.try_get("closed_at").map_err(other)?,
         loss_reason: row.try_get("loss_reason").map_err(other)?,
+        csat: row.try_get("csat").map_err(other)?,
+        nps: row.try_get("nps").map_err(other)?,
         department_id: row.try_get("department_id").map_err(other)?,
     })
 }

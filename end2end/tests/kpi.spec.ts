@@ -1,0 +1,92 @@
+import { test, expect, Page } from '@playwright/test';
+import { logIn, open } from '../helpers';
+
+async function openKpis(page: Page) {
+  await open(page, '/kpi');
+  await expect(page.getByTestId('kpi')).toBeVisible();
+  await expect(page.getByTestId('live')).toHaveClass(/on/);
+}
+
+/** The figure of one KPI tile, as a number. */
+async function figure(page: Page, id: string): Promise<number> {
+  const text = await page.getByTestId(`kpi-${id}`).locator('.figure').textContent();
+  return Number((text ?? '').replace(/\s/g, ''));
+}
+
+test('a head reads the KPIs of the department, person by person, and downloads CSV', async ({ page }) => {
+  await logIn(page, 'head2@voronka.demo');
+  await openKpis(page);
+  await page.getByTestId('kpi-period').selectOption('this_year');
+  await expect(page.getByTestId('period')).toHaveText(/^\d{4}-01-01 — /);
+  await expect(page.getByTestId('as-of')).toContainText('Данные на');
+  expect(await figure(page, 'won')).toBeGreaterThan(0);
+  await expect(page.getByTestId('kpi-revenue')).toContainText('₽');
+  // Calls count from the organisation's threshold; a head cannot change it.
+  await expect(page.getByTestId('call-threshold')).toHaveText('Звонки считаются от 30 с');
+  await expect(page.getByTestId('call-threshold-input')).toHaveCount(0);
+
+  // One row per person of the department (managers 9–16 and the head), then the department's sum.
+  const table = page.locator('table.kpi-table');
+  await table.scrollIntoViewIfNeeded();
+  await expect(table.locator('tbody tr[data-testid^="kpi-person-"]')).toHaveCount(9);
+  await expect(table.locator('tr.subtotal')).toHaveCount(1);
+
+  const csv = page.getByTestId('kpi-csv');
+  await expect(csv).toHaveAttribute('download', /^kpi-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  const href = decodeURIComponent((await csv.getAttribute('href')) ?? '');
+  expect(href).toContain('data:text/csv');
+  expect(href).toContain(`Итого,${await figure(page, 'won')},`);
+
+  await page.getByTestId('kpi-period').selectOption('custom');
+  await page.getByTestId('kpi-from').fill('2026-03-02');
+  await page.getByTestId('kpi-to').fill('2026-03-01');
+  await expect(page.getByRole('alert')).toHaveText('По: раньше начала периода');
+  await page.getByTestId('kpi-to').fill('2026-03-31');
+  await expect(page.getByTestId('kpi')).toBeVisible();
+});
+
+test('an admin sets which calls count and the figures follow', async ({ page }, info) => {
+  test.skip(info.project.name !== 'desktop', 'the setting is organisation-wide: one run at a time');
+  await logIn(page, 'admin@voronka.demo');
+  await openKpis(page);
+  await page.getByTestId('kpi-period').selectOption('this_year');
+  const input = page.getByTestId('call-threshold-input');
+  await expect(input).toHaveValue('30');
+  await input.fill('-5');
+  await page.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Минимальная длительность звонка, с: не может быть отрицательной');
+  const calls = await figure(page, 'calls-out');
+  await input.fill('3600');
+  await page.getByRole('button', { name: 'Сохранить' }).click();
+  await expect.poll(() => figure(page, 'calls-out')).toBeLessThan(calls);
+  await page.getByTestId('call-threshold-input').fill('30');
+  await page.getByRole('button', { name: 'Сохранить' }).click();
+  await expect.poll(() => figure(page, 'calls-out')).toBe(calls);
+});
+
+test('the KPIs change without reload when a manager logs a call', async ({ browser }, info) => {
+  test.skip(info.project.name !== 'desktop', 'one run is enough: two browsers side by side');
+  const head = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const manager = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const headPage = await head.newPage();
+  const managerPage = await manager.newPage();
+  await logIn(headPage, 'head3@voronka.demo');
+  await openKpis(headPage);
+  await headPage.getByTestId('kpi-period').selectOption('today');
+  await expect(headPage.getByTestId('period')).toHaveText(/^(\d{4}-\d{2}-\d{2}) — \1$/);
+  const before = await figure(headPage, 'calls-out');
+
+  await logIn(managerPage, 'manager17@voronka.demo');
+  await open(managerPage, '/board');
+  const first = managerPage.locator('[data-deal]').first();
+  await expect(first).toBeVisible();
+  await first.getByRole('button', { name: 'Записать звонок' }).tap();
+  const dialog = managerPage.getByTestId('call-dialog');
+  await dialog.getByLabel('Длительность, мин').fill('2');
+  await dialog.getByRole('button', { name: 'Записать' }).click();
+  await expect(dialog).toBeHidden();
+
+  await expect.poll(() => figure(headPage, 'calls-out'), { timeout: 2_000 }).toBe(before + 1);
+  await head.close();
+  await manager.close();
+});
