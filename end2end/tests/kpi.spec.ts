@@ -50,6 +50,7 @@ test('an admin sets which calls count and the figures follow', async ({ page }, 
   await logIn(page, 'admin@voronka.demo');
   await openKpis(page);
   await page.getByTestId('kpi-period').selectOption('this_year');
+  await expect(page.getByTestId('period')).toHaveText(/^\d{4}-01-01 — /);
   const input = page.getByTestId('call-threshold-input');
   await expect(input).toHaveValue('30');
   await input.fill('-5');

@@ -127,7 +127,13 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
                     note: String::new(),
                 });
             }
+            let (csat, nps) = match last.kind {
+                StageKind::Open => (None, None),
+                kind => app::demo::rating(next_deal, kind == StageKind::Won),
+            };
             chunk.deals.push(DemoDeal {
+                csat,
+                nps,
                 id: next_deal,
                 pipeline_id,
                 stage_id: last.id,
@@ -309,7 +315,45 @@ pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64) -> 
         "moves, 8 tasks for {seconds} s: {n} moves, {:.0} moves/s (each reads its deal first)",
         n as f64 / seconds as f64
     );
-    measure_funnel(storage.as_ref(), rounds, head, managers[1].id).await
+    measure_funnel(storage.as_ref(), rounds, head, managers[1].id).await?;
+    measure_kpis(storage.as_ref(), rounds, head, managers[1].id).await
+}
+
+/// What the KPI page asks the storage for (this and the previous period's
+/// counts per person) for whole-company, department and one-manager scopes.
+async fn measure_kpis(storage: &dyn Storage, rounds: usize, head: &app::org::User, manager: i64) -> anyhow::Result<()> {
+    let tz = jiff::tz::TimeZone::get(&storage.time_zone(1).await?).unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = funnel::day_in(&tz, now_ms());
+    let threshold = storage.call_threshold(1).await?;
+    let department =
+        storage.owners(1, None, None, Visibility::Department { department: head.department_id, user: head.id }).await?;
+    let scopes: [(&str, Option<Vec<i64>>); 3] =
+        [("everyone", None), ("department", department), ("one manager", Some(vec![manager]))];
+    let mut all = Vec::new();
+    for (period_name, period) in [
+        ("today", Period { from: today, to: today }),
+        ("30 days", Period { from: today - 29, to: today }),
+        ("90 days", Period { from: today - 89, to: today }),
+    ] {
+        for (scope_name, owners) in &scopes {
+            let mut times = Vec::with_capacity(rounds);
+            let mut won = 0;
+            for _ in 0..rounds {
+                let started = Instant::now();
+                won = 0;
+                for p in [period, period.previous()] {
+                    let (from, to) = (funnel::day_start_ms(&tz, p.from), funnel::day_start_ms(&tz, p.to + 1));
+                    let rows = storage.kpi_counts(1, from, to, owners.as_deref(), threshold).await?;
+                    won += rows.iter().map(|(_, c)| c.won).sum::<i64>();
+                }
+                times.push(started.elapsed());
+            }
+            all.extend(times.iter().copied());
+            report(&format!("KPIs {period_name}, {scope_name} ({won} won)"), times);
+        }
+    }
+    report("KPIs, all of the above", all);
+    Ok(())
 }
 
 /// What the funnel page asks the storage for: this period's and the previous

@@ -99,6 +99,24 @@ pub struct DemoDeal {
     pub loss_reason: Option<&'static str>,
     /// Bumped on every change; equals the number of events after creation.
     pub version: i64,
+    /// What the client answered after the deal closed, if asked.
+    pub csat: Option<i64>,
+    pub nps: Option<i64>,
+}
+
+/// A closed deal's client answers to two in five: won deals mostly pleased,
+/// lost ones less so. A generator of its own, so the rest of the data set
+/// stays what it was before ratings existed.
+pub fn rating(deal_id: i64, won: bool) -> (Option<i64>, Option<i64>) {
+    let mut rng = StdRng::seed_from_u64(deal_id as u64 ^ 0x5eed_ca75);
+    if rng.gen_range(0..5) >= 2 {
+        return (None, None);
+    }
+    if won {
+        (Some(rng.gen_range(3..=5)), Some(rng.gen_range(6..=10)))
+    } else {
+        (Some(rng.gen_range(1..=4)), Some(rng.gen_range(0..=8)))
+    }
 }
 
 /// One stage change; the first event of a deal has no `from_stage_id`.
@@ -607,7 +625,13 @@ fn walk_deal(
             note: String::new(),
         });
     }
+    let (csat, nps) = match closed_at {
+        Some(_) => rating(deal_id, current.kind == StageKind::Won),
+        None => (None, None),
+    };
     DemoDeal {
+        csat,
+        nps,
         id: deal_id,
         pipeline_id: current.pipeline_id,
         stage_id: current.id,

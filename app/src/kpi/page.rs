@@ -276,24 +276,25 @@ fn PeopleTable(report: KpiReport, kt: &'static KpiTexts, ft: &'static FunnelText
     .into_any()
 }
 
-/// The call-length threshold, editable by those who may.
+/// The call-length threshold, editable by those who may. The draft and the
+/// save live with the page, so a live reload never wipes what is being typed.
 #[component]
-fn Threshold(seconds: i64, may_configure: bool, kt: &'static KpiTexts, reload: RwSignal<u32>) -> impl IntoView {
+fn Threshold(
+    seconds: i64,
+    may_configure: bool,
+    kt: &'static KpiTexts,
+    draft: RwSignal<Option<String>>,
+    save: ServerAction<SetCallThreshold>,
+) -> impl IntoView {
     let ui = use_ui();
     let text = kt.calls_from.replace("{s}", &seconds.to_string());
     if !may_configure {
         return view! { <p class="muted" data-testid="call-threshold">{text}</p> }.into_any();
     }
-    let value = RwSignal::new(seconds.to_string());
-    let save = ServerAction::<SetCallThreshold>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            reload.update(|n| *n += 1);
-        }
-    });
+    let value = move || draft.get().unwrap_or_else(|| seconds.to_string());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match value.get_untracked().trim().parse::<i64>() {
+        match value().trim().parse::<i64>() {
             Ok(seconds) => {
                 save.dispatch(SetCallThreshold { seconds });
             }
@@ -306,8 +307,8 @@ fn Threshold(seconds: i64, may_configure: bool, kt: &'static KpiTexts, reload: R
         <form class="row inline-form" on:submit=submit>
             <label>
                 <span>{move || ui.texts().call_threshold}</span>
-                <input type="number" min="0" max=super::MAX_CALL_THRESHOLD_S inputmode="numeric"
-                    data-testid="call-threshold-input" prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) />
+                <input type="number" inputmode="numeric"
+                    data-testid="call-threshold-input" prop:value=value on:input=move |ev| draft.set(Some(event_target_value(&ev))) />
             </label>
             <button type="submit" disabled=move || save.pending().get()>{kt.save}</button>
             {move || match save.value().get() {
@@ -335,6 +336,14 @@ pub fn KpiPage() -> impl IntoView {
         load_kpis(request.get())
     });
     crate::pipeline::board::listen_live(None, reload, live);
+    let draft = RwSignal::new(None::<String>);
+    let save = ServerAction::<SetCallThreshold>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            draft.set(None);
+            reload.update(|n| *n += 1);
+        }
+    });
     let parse_id = |ev: &leptos::ev::Event| event_target_value(ev).parse::<i64>().ok();
     let custom = move || request.with(|r| r.preset == Some(PeriodPreset::Custom));
 
@@ -405,7 +414,7 @@ pub fn KpiPage() -> impl IntoView {
                         </span>
                         <a class="button" data-testid="kpi-csv" download=file href=href>{ft.export}</a>
                     </p>
-                    <Threshold seconds=r.call_threshold_s may_configure=r.may_configure kt reload />
+                    <Threshold seconds=r.call_threshold_s may_configure=r.may_configure kt draft save />
                     <Tiles report=r.clone() kt ft />
                     <h2>{t().manager}</h2>
                     <PeopleTable report=r.clone() kt ft />

@@ -177,12 +177,72 @@ impl Store {
         }
         let changes = day_changes(&before, &after);
         Self::add_days(tx, d.org_id, d.pipeline_id, &changes).await?;
-        sqlx::query("DELETE FROM funnel_reach WHERE deal_id = $1")
-            .bind(deal)
-            .execute(&mut **tx)
-            .await
-            .map_err(other)?;
-        Self::insert_reach(tx, d.org_id, d.pipeline_id, &after).await
+        Self::write_reach_changes(tx, d.org_id, d.pipeline_id, &before, &after).await
+    }
+
+    /// Brings one deal's `funnel_reach` rows from `before` to `after`, touching
+    /// only rows and columns that differ: each row sits in several indexes, and
+    /// a move usually changes one row's leaving and adds one.
+    async fn write_reach_changes(
+        tx: &mut Tx,
+        org: OrgId,
+        pipeline: PipelineId,
+        before: &[Reach],
+        after: &[Reach],
+    ) -> StorageResult<()> {
+        for gone in before.iter().filter(|b| !after.iter().any(|a| a.stage_id == b.stage_id)) {
+            sqlx::query("DELETE FROM funnel_reach WHERE deal_id = $1 AND stage_id = $2")
+                .bind(gone.deal_id)
+                .bind(gone.stage_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(other)?;
+        }
+        let mut added = Vec::new();
+        for now in after {
+            let Some(was) = before.iter().find(|b| b.stage_id == now.stage_id) else {
+                added.push(now.clone());
+                continue;
+            };
+            if was == now {
+                continue;
+            }
+            let mut q = QueryBuilder::<Db>::new("UPDATE funnel_reach SET ");
+            let mut set = q.separated(", ");
+            if was.responsible_id != now.responsible_id {
+                set.push("responsible_id = ").push_bind_unseparated(now.responsible_id);
+            }
+            if was.source != now.source {
+                set.push("source = ").push_bind_unseparated(now.source.clone());
+            }
+            if was.repeat != now.repeat {
+                set.push("repeat_client = ").push_bind_unseparated(now.repeat);
+            }
+            if was.amount != now.amount {
+                set.push("amount = ").push_bind_unseparated(now.amount);
+            }
+            if was.created_day != now.created_day {
+                set.push("created_day = ").push_bind_unseparated(i64::from(now.created_day));
+            }
+            if was.reached_day != now.reached_day {
+                set.push("reached_day = ").push_bind_unseparated(i64::from(now.reached_day));
+            }
+            if was.time_ms != now.time_ms {
+                set.push("time_ms = ").push_bind_unseparated(now.time_ms);
+            }
+            if was.left_day != now.left_day {
+                set.push("left_day = ").push_bind_unseparated(now.left_day.map(i64::from));
+            }
+            if was.lost_day != now.lost_day {
+                set.push("lost_day = ").push_bind_unseparated(now.lost_day.map(i64::from));
+            }
+            if was.cycle_ms != now.cycle_ms {
+                set.push("cycle_ms = ").push_bind_unseparated(now.cycle_ms);
+            }
+            q.push(" WHERE deal_id = ").push_bind(now.deal_id).push(" AND stage_id = ").push_bind(now.stage_id);
+            q.build().execute(&mut **tx).await.map_err(other)?;
+        }
+        Self::insert_reach(tx, org, pipeline, &added).await
     }
 
     async fn insert_reach(tx: &mut Tx, org: OrgId, pipeline: PipelineId, rows: &[Reach]) -> StorageResult<()> {

@@ -16,8 +16,9 @@ use sqlx::{QueryBuilder, Row};
 
 type DbRow = <Db as sqlx::Database>::Row;
 
-/// Rows per multi-row INSERT: below both backends' bind-parameter limits.
-const IMPORT_CHUNK: usize = 2_000;
+/// Rows per multi-row INSERT: times the widest row (deals, 18 columns), below
+/// both backends' bind-parameter limits (SQLite 32 766).
+const IMPORT_CHUNK: usize = 1_800;
 
 fn other(e: sqlx::Error) -> StorageError {
     StorageError::Other(Box::new(e))
@@ -739,7 +740,7 @@ async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoDa
         );
     insert_all!(
             "deals",
-            "id, org_id, pipeline_id, stage_id, title, amount, client_id, lead_id, source, responsible_id, created_at, stage_entered_at, closed_at, loss_reason, version, search",
+            "id, org_id, pipeline_id, stage_id, title, amount, client_id, lead_id, source, responsible_id, created_at, stage_entered_at, closed_at, loss_reason, version, search, csat, nps",
             data.deals,
             |b, d| {
                 b.push_bind(d.id)
@@ -757,7 +758,9 @@ async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoDa
                     .push_bind(d.closed_at)
                     .push_bind(d.loss_reason)
                     .push_bind(d.version)
-                    .push_bind(deal_search_text(&d.title, client_names.get(&d.client_id).copied()));
+                    .push_bind(deal_search_text(&d.title, client_names.get(&d.client_id).copied()))
+                    .push_bind(d.csat)
+                    .push_bind(d.nps);
             }
         );
     insert_all!(
