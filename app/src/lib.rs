@@ -7,6 +7,7 @@
 //! - [`pipeline`] — the sales vocabulary: stages, leads, deals, activities
 //! - [`funnel`] — the live funnel: definitions, roll-up rows, reports, its page
 //! - [`kpi`] — KPIs of people, departments and the company, their page
+//! - [`goals`] — goals and sales plans: progress, forecast, cascade, notifications, their pages
 //! - [`demo`] — the seeded generator of a realistic sales department (server only)
 //! - [`i18n`] — Russian and English text
 //! - [`shell`] — routes, layout, error pages
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod funnel;
+pub mod goals;
 pub mod i18n;
 pub mod kpi;
 pub mod org;

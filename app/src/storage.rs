@@ -8,6 +8,9 @@ use crate::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
 use crate::demo::DemoData;
 use crate::error::{AppError, Problem};
 use crate::funnel::{DealsBehind, FunnelQuery, Totals, Track};
+use crate::goals::{
+    Goal, GoalChange, GoalDraft, GoalFilters, GoalId, GoalMetric, GoalStatus, Notice, NoticeKind, Tally,
+};
 use crate::i18n::{Locale, Theme};
 use crate::kpi::KpiCounts;
 use crate::org::{Department, DeptId, NewUser, OrgId, User, UserId};
@@ -139,6 +142,42 @@ pub struct ClientHead {
     pub department_id: Option<DeptId>,
 }
 
+/// Which records one goal figure counts: the metric, the moments
+/// `[from_ms, to_ms)`, the filters; a manual goal's entries are its own.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TallyRequest {
+    pub metric: GoalMetric,
+    /// Only for [`GoalMetric::Manual`].
+    pub goal_id: Option<GoalId>,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub filters: GoalFilters,
+    /// Calls shorter than this many seconds do not count.
+    pub call_threshold_s: i64,
+}
+
+/// One notification to raise, once per (goal, person, kind, mark).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewNotice {
+    pub user_id: UserId,
+    pub goal_id: GoalId,
+    pub kind: NoticeKind,
+    pub mark: i64,
+    pub figure: i64,
+}
+
+/// A goal's closing: how it ended, the frozen report, and the goal it renews into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoalClosing {
+    pub id: GoalId,
+    pub status: GoalStatus,
+    pub final_value: Option<i64>,
+    /// JSON of [`crate::goals::FinalReport`].
+    pub report: String,
+    /// The next period's goal of a recurring one.
+    pub renewal: Option<GoalDraft>,
+}
+
 /// A checked lead status change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeadChange {
@@ -257,6 +296,67 @@ pub trait Storage: Send + Sync + 'static {
     async fn set_call_threshold(&self, org: OrgId, seconds: i64) -> StorageResult<()>;
     /// Records what the client said of a closed deal; `NotFound` when the deal is open.
     async fn rate_deal(&self, org: OrgId, deal: DealId, csat: Option<i64>, nps: Option<i64>) -> StorageResult<()>;
+
+    /// Every goal of the organisation, active ones or all.
+    async fn goals(&self, org: OrgId, active_only: bool) -> StorageResult<Vec<Goal>>;
+    async fn goal(&self, org: OrgId, id: GoalId) -> StorageResult<Option<Goal>>;
+    /// Stores a checked new goal and its "created" history line.
+    async fn insert_goal(&self, org: OrgId, actor: UserId, draft: &GoalDraft, now_ms: i64) -> StorageResult<Goal>;
+    /// Changes an active goal still at `version` ([`StorageError::Conflict`]
+    /// otherwise), writing a history line per changed setting.
+    async fn update_goal(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        id: GoalId,
+        version: i64,
+        draft: &GoalDraft,
+        now_ms: i64,
+    ) -> StorageResult<Goal>;
+    async fn goal_history(&self, org: OrgId, id: GoalId) -> StorageResult<Vec<GoalChange>>;
+    /// A closed goal's frozen report (JSON of [`crate::goals::FinalReport`]).
+    async fn goal_report(&self, org: OrgId, id: GoalId) -> StorageResult<Option<String>>;
+    /// What the records a request counts add up to, per responsible person (0: nobody),
+    /// of the given people (`None`: everyone).
+    async fn goal_tallies(
+        &self,
+        org: OrgId,
+        request: &TallyRequest,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<Vec<(UserId, Tally)>>;
+    /// The same records one by one, as (moment, amount), for the daily chart.
+    async fn goal_moments(
+        &self,
+        org: OrgId,
+        request: &TallyRequest,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<Vec<(i64, i64)>>;
+    /// Open deals' amounts weighted by their stage's win probability, kopecks.
+    async fn weighted_pipeline(
+        &self,
+        org: OrgId,
+        filters: &GoalFilters,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<Money>;
+    /// Records progress on a manual goal.
+    async fn add_goal_entry(
+        &self,
+        org: OrgId,
+        goal: GoalId,
+        user: UserId,
+        amount: i64,
+        note: &str,
+        now_ms: i64,
+    ) -> StorageResult<()>;
+    /// Closes an active goal with its frozen report and creates its renewal
+    /// (under the parent's renewal, if the parent renewed); `false` when it
+    /// was closed already (another server got there first).
+    async fn close_goal(&self, org: OrgId, closing: &GoalClosing, now_ms: i64) -> StorageResult<bool>;
+    /// Raises notifications, skipping those raised before; returns how many are new.
+    async fn add_notices(&self, org: OrgId, notices: &[NewNotice], now_ms: i64) -> StorageResult<u64>;
+    /// A person's notifications, newest first.
+    async fn notices(&self, org: OrgId, user: UserId, limit: i64) -> StorageResult<Vec<Notice>>;
+    async fn mark_notices_read(&self, org: OrgId, user: UserId, now_ms: i64) -> StorageResult<()>;
 
     /// Every pipeline of the organisation with its stages in order, archived ones included.
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>>;

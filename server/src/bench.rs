@@ -14,6 +14,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
+/// Active goals the benchmark organisation runs.
+const GOALS: usize = 500;
 /// Deals written per transaction while generating.
 const CHUNK: usize = 5_000;
 
@@ -156,8 +158,9 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
             println!("  {written} deals written ({:.0} s)", started.elapsed().as_secs_f64());
         }
     }
+    let goals = app::goals::demo::seed_many(storage, base.org.id, now, GOALS).await?;
     println!(
-        "Generated {} deals, {} stage events, {} activities on top of the demo in {:.1} s.",
+        "Generated {} deals, {} stage events, {} activities, {goals} active goals on top of the demo in {:.1} s.",
         scale.deals,
         scale.deals * scale.events_per_deal,
         scale.deals * scale.activities_per_deal,
@@ -316,7 +319,71 @@ pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64) -> 
         n as f64 / seconds as f64
     );
     measure_funnel(storage.as_ref(), rounds, head, managers[1].id).await?;
-    measure_kpis(storage.as_ref(), rounds, head, managers[1].id).await
+    measure_kpis(storage.as_ref(), rounds, head, managers[1].id).await?;
+    measure_goals(storage.as_ref(), rounds, &pipelines, deals, admin.id, head).await
+}
+
+/// Goals: a move followed by recounting every active goal (what the goals
+/// job does after each change), the whole job pass, and a head's dashboard
+/// (the goals a head sees, with previous periods, children and forecasts),
+/// each from a fresh counter, so no figure comes from a cache.
+async fn measure_goals(
+    storage: &dyn Storage,
+    rounds: usize,
+    pipelines: &[app::pipeline::Pipeline],
+    deals: i64,
+    actor: i64,
+    head: &app::org::User,
+) -> anyhow::Result<()> {
+    use app::goals::server::ssr::{tick, Counter};
+    use app::goals::ParticipantKind;
+    let goals = storage.goals(1, true).await?;
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut times = Vec::with_capacity(rounds);
+    let mut requests = 0;
+    for i in 0..rounds {
+        random_move(storage, pipelines, &mut rng, deals, actor, format!("bench-goal-{i}-{}", now_ms())).await;
+        let started = Instant::now();
+        let mut counter = Counter::new(storage, 1, now_ms()).await?;
+        let mut seen = std::collections::HashSet::new();
+        for g in &goals {
+            seen.insert(counter.request(g, g.period));
+            counter.tally(g, g.period).await?;
+        }
+        requests = seen.len();
+        times.push(started.elapsed());
+    }
+    report(&format!("goals: recount {} after a move ({requests} queries)", goals.len()), times);
+
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        tick(storage, 1, now_ms()).await?;
+        times.push(started.elapsed());
+    }
+    report("goals: job pass (recount, notices)", times);
+
+    let people = storage.users(1, Visibility::All).await?;
+    let in_department = |g: &app::goals::Goal| match g.participants.kind {
+        ParticipantKind::Company => true,
+        ParticipantKind::Department => g.participants.department_id == head.department_id,
+        ParticipantKind::User => {
+            people.iter().any(|u| Some(u.id) == g.participants.user_id && u.department_id == head.department_id)
+        }
+    };
+    let visible: Vec<&app::goals::Goal> = goals.iter().filter(|g| in_department(g)).collect();
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let mut counter = Counter::new(storage, 1, now_ms()).await?;
+        for g in &visible {
+            let children: Vec<app::goals::Goal> = goals.iter().filter(|c| c.parent_id == Some(g.id)).cloned().collect();
+            counter.card(g, &children, true, false).await?;
+        }
+        times.push(started.elapsed());
+    }
+    report(&format!("goals: head's dashboard ({} goals)", visible.len()), times);
+    Ok(())
 }
 
 /// What the KPI page asks the storage for (this and the previous period's

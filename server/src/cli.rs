@@ -198,13 +198,15 @@ pub async fn load_demo(storage: &dyn Storage, seed: u64) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
     let data = demo::generate(seed, now, hash);
     storage.import_demo(&data).await?;
+    let goals = app::goals::demo::seed(storage, data.org.id, now).await?;
     println!(
-        "Demo data: {} people, {} leads, {} deals, {} stage events, {} activities ({} ms).",
+        "Demo data: {} people, {} leads, {} deals, {} stage events, {} activities, {} goals ({} ms).",
         data.users.len(),
         data.leads.len(),
         data.deals.len(),
         data.events.len(),
         data.activities.len(),
+        goals,
         started.elapsed().as_millis()
     );
     println!("Demo logins (password {}):", demo::DEMO_PASSWORD);

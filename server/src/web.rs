@@ -32,14 +32,21 @@ pub struct WebConfig {
     pub secure_cookies: bool,
 }
 
-/// The full application router.
-pub fn router(db: &Database, config: &WebConfig) -> Router {
-    let state = AppState {
+/// How often the goals job looks at goals when nothing changes (it also runs after every change).
+const GOALS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What every request and the background jobs share.
+pub fn app_state(db: &Database, config: &WebConfig) -> AppState {
+    AppState {
         storage: db.storage.clone(),
         login_policy: config.login_policy,
         leptos_options: config.leptos.clone(),
         hub: app::pipeline::live::Hub::default(),
-    };
+    }
+}
+
+/// The full application router.
+pub fn router(state: AppState, db: &Database, config: &WebConfig) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = config.leptos.clone();
     let context_state = state.clone();
@@ -72,16 +79,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
-    let app = router(db, config);
+    let state = app_state(db, config);
+    // Closes ended goals, renews recurring ones and raises notifications.
+    let goals_job = tokio::spawn(app::goals::server::ssr::run_job(state.clone(), GOALS_EVERY));
+    let app = router(state, db, config);
     // Without TCP_NODELAY streamed responses (SSE, streaming SSR) stall ~40 ms per chunk.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    goals_job.abort();
+    served
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

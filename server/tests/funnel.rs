@@ -8,28 +8,9 @@ mod common;
 
 use app::error::{AppError, Problem};
 use app::funnel::{naive_totals, DealsBehind, FunnelMode, FunnelQuery, FunnelReport, Period, Scope, Steps, Totals};
-use app::pipeline::{Moved, Pipeline, Stage};
+use app::pipeline::{Pipeline, Stage};
 use common::*;
 use serde_json::{json, Value};
-
-async fn create_deal(c: &Client, pipeline: i64, title: &str, amount: i64, source: &str) -> i64 {
-    c.call_json(
-        "deals/create",
-        json!({"form": {"pipeline_id": pipeline, "title": title, "amount": amount, "client_name": "ООО Ромашка", "source": source}}),
-    )
-    .await
-    .unwrap()
-}
-
-async fn move_deal(c: &Client, deal: i64, to: i64, version: i64, reason: Option<&str>) -> Moved {
-    let key = format!("{deal}-{to}-{version}");
-    c.call_json(
-        "deals/move",
-        json!({"request": {"deal_id": deal, "to_stage_id": to, "version": version, "key": key, "loss_reason": reason}}),
-    )
-    .await
-    .unwrap()
-}
 
 async fn funnel(c: &Client, request: Value) -> Result<FunnelReport, AppError> {
     c.call_json("funnel", json!({ "request": request })).await

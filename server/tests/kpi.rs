@@ -8,28 +8,9 @@ mod common;
 
 use app::error::{AppError, Problem};
 use app::kpi::{KpiCounts, KpiReport};
-use app::pipeline::{Lead, Moved, Pipeline, StageKind};
+use app::pipeline::{Lead, Pipeline, StageKind};
 use common::*;
 use serde_json::{json, Value};
-
-async fn create_deal(c: &Client, pipeline: i64, title: &str, amount: i64) -> i64 {
-    c.call_json(
-        "deals/create",
-        json!({"form": {"pipeline_id": pipeline, "title": title, "amount": amount, "client_name": "ООО Ромашка", "source": "website"}}),
-    )
-    .await
-    .unwrap()
-}
-
-async fn move_deal(c: &Client, deal: i64, to: i64, version: i64, reason: Option<&str>) -> Moved {
-    let key = format!("{deal}-{to}-{version}");
-    c.call_json(
-        "deals/move",
-        json!({"request": {"deal_id": deal, "to_stage_id": to, "version": version, "key": key, "loss_reason": reason}}),
-    )
-    .await
-    .unwrap()
-}
 
 async fn kpis(c: &Client, request: Value) -> Result<KpiReport, AppError> {
     c.call_json("kpi", json!({ "request": request })).await
@@ -77,11 +58,11 @@ async fn kpis_count_a_worked_example_within_the_rights() {
         let lost = stages.iter().find(|s| s.kind == StageKind::Lost).unwrap().id;
 
         // A: two won (100 and 200 ₽), one lost, one open; B: one won (400 ₽).
-        let d1 = create_deal(&manager_a, p.id, "Окна", 100_00).await;
-        let d2 = create_deal(&manager_a, p.id, "Двери", 200_00).await;
-        let d3 = create_deal(&manager_a, p.id, "Крыша", 300_00).await;
-        let open = create_deal(&manager_a, p.id, "Забор", 50_00).await;
-        let d4 = create_deal(&manager_b, p.id, "Ворота", 400_00).await;
+        let d1 = create_deal(&manager_a, p.id, "Окна", 100_00, "website").await;
+        let d2 = create_deal(&manager_a, p.id, "Двери", 200_00, "website").await;
+        let d3 = create_deal(&manager_a, p.id, "Крыша", 300_00, "website").await;
+        let open = create_deal(&manager_a, p.id, "Забор", 50_00, "website").await;
+        let d4 = create_deal(&manager_b, p.id, "Ворота", 400_00, "website").await;
         move_deal(&manager_a, d1, won, 0, None).await;
         move_deal(&manager_a, d2, won, 0, None).await;
         move_deal(&manager_a, d3, lost, 0, Some("Дорого")).await;

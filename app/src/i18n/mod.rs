@@ -35,6 +35,22 @@ named_enum!(
 );
 
 /// The channels leads come from, as stored; [`Texts::sources`] names them.
+/// Goal form fields that error messages name; [`Texts::goal_fields`] translates them.
+pub const GOAL_FIELDS: [&str; 12] = [
+    "target",
+    "start",
+    "end",
+    "participants",
+    "parent",
+    "parts",
+    "weights",
+    "metric",
+    "direction",
+    "period",
+    "value",
+    "description",
+];
+
 pub const SOURCE_KEYS: [&str; 6] = ["website", "phone", "referral", "ads", "exhibition", "social"];
 
 /// All words of the interface in one language.
@@ -199,6 +215,9 @@ pub struct Texts {
     pub nav_deals: &'static str,
     pub nav_funnel: &'static str,
     pub nav_kpi: &'static str,
+    pub nav_goals: &'static str,
+    /// Names of the goal form's fields, in [`GOAL_FIELDS`] order, for error messages.
+    pub goal_fields: [&'static str; 12],
     pub call_threshold: &'static str,
     pub csat: &'static str,
     pub client_rating: &'static str,
@@ -315,7 +334,10 @@ impl Texts {
             "csat" => self.csat,
             "nps" => self.nps,
             "key" => "key",
-            _ => self.err_unknown_value,
+            other => match GOAL_FIELDS.iter().position(|f| *f == other) {
+                Some(i) => self.goal_fields[i],
+                None => self.err_unknown_value,
+            },
         }
     }
 }
@@ -481,6 +503,21 @@ pub static RU: Texts = Texts {
     nav_deals: "Сделки",
     nav_funnel: "Воронка",
     nav_kpi: "Показатели",
+    nav_goals: "Цели",
+    goal_fields: [
+        "Целевое значение",
+        "Дата начала",
+        "Дата окончания",
+        "Участники",
+        "Родительская цель",
+        "Разбивка",
+        "Веса",
+        "Что считаем",
+        "Направление",
+        "Период",
+        "Значение",
+        "Описание",
+    ],
     call_threshold: "Минимальная длительность звонка, с",
     csat: "CSAT, 1–5",
     client_rating: "Оценка клиента",
@@ -682,6 +719,21 @@ pub static EN: Texts = Texts {
     nav_deals: "Deals",
     nav_funnel: "Funnel",
     nav_kpi: "KPIs",
+    nav_goals: "Goals",
+    goal_fields: [
+        "Target",
+        "Start date",
+        "End date",
+        "Participants",
+        "Parent goal",
+        "Split",
+        "Weights",
+        "What counts",
+        "Direction",
+        "Period",
+        "Value",
+        "Description",
+    ],
     call_threshold: "Shortest counted call, s",
     csat: "CSAT, 1–5",
     client_rating: "Client rating",

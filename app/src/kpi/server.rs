@@ -14,7 +14,7 @@ mod ssr {
     use std::collections::BTreeMap;
 
     use crate::access::guard::Ctx;
-    use crate::access::{Action, Module, Scope, Visibility};
+    use crate::access::{Action, Module, Scope};
     use crate::error::AppError;
     use crate::funnel::{day_start_ms, Period};
     use crate::kpi::KpiCounts;
@@ -36,10 +36,6 @@ mod ssr {
     /// Changing organisation-wide settings takes the Analytics edit right over everyone.
     pub async fn may_configure(ctx: &Ctx) -> bool {
         ctx.authorize(Module::Analytics, Action::Edit).await.is_ok_and(|a| a.grant.scope == Scope::All)
-    }
-
-    pub fn everyone() -> Visibility {
-        Visibility::All
     }
 }
 
@@ -66,7 +62,7 @@ pub async fn load_kpis(request: KpiRequest) -> Result<KpiReport, AppError> {
 
     // Everyone who sells and is covered gets a row, even with nothing done:
     // an empty row is what a head needs to see.
-    let users = ctx.storage().users(org, ssr::everyone()).await?;
+    let users = ctx.storage().users(org, crate::access::Visibility::All).await?;
     let covered = |id: i64| owners.as_ref().is_none_or(|o| o.contains(&id));
     let mut people: Vec<KpiRow> = users
         .iter()
@@ -91,7 +87,7 @@ pub async fn load_kpis(request: KpiRequest) -> Result<KpiReport, AppError> {
             &b.name,
         ))
     });
-    let departments = ctx.storage().departments(org, ssr::everyone()).await?;
+    let departments = ctx.storage().departments(org, crate::access::Visibility::All).await?;
     let names: Vec<(i64, String)> = departments.iter().map(|d| (d.id, d.name.clone())).collect();
     let department_rows = department_sums(&people, &names);
     // Records nobody owns (unassigned leads and clients) count in the total only.

@@ -1,7 +1,7 @@
 //! Live updates: every committed change to a deal, lead, client or activity
 //! is published to the hub, and each signed-in browser listens on
 //! `/api/live` (server-sent events): `deal` events carry the deal and its
-//! pipeline, `work` events (the rest, which only KPIs show) carry nothing.
+//! pipeline, `work` events (the rest, which only KPIs and goals show) carry nothing.
 //!
 //! Events carry only ids; the browser refetches through the usual, rights-
 //! checked server functions. A browser only hears of deals it may see.
@@ -38,6 +38,9 @@ pub enum Subject {
     },
     /// A lead, a client or an activity off a deal: boards stay, KPIs move.
     Work,
+    /// Goals were set, changed, closed or noticed: goal pages refetch what
+    /// their rights show, so every listener of the organisation hears it.
+    Goals,
 }
 
 /// The fan-out point between mutations and open browsers of this server.
@@ -98,13 +101,15 @@ fn events(
     futures::stream::unfold(receiver, move |mut receiver| async move {
         loop {
             match receiver.recv().await {
-                Ok(change) if change.org == org && grant.permits(change.owner) => {
+                Ok(change)
+                    if change.org == org && (change.subject == Subject::Goals || grant.permits(change.owner)) =>
+                {
                     let event = match change.subject {
                         Subject::Deal { pipeline_id, deal_id } => Event::default()
                             .event("deal")
                             .json_data(LiveEvent { pipeline_id, deal_id })
                             .unwrap_or_default(),
-                        Subject::Work => Event::default().event("work").data(""),
+                        Subject::Work | Subject::Goals => Event::default().event("work").data(""),
                     };
                     return Some((Ok(event), receiver));
                 }

@@ -105,6 +105,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("leads") view=crate::pipeline::leads::LeadsPage />
                     <Route path=path!("funnel") view=crate::funnel::page::FunnelPage />
                     <Route path=path!("kpi") view=crate::kpi::page::KpiPage />
+                    <Route path=path!("goals") view=crate::goals::page::GoalsPage />
+                    <Route path=path!("goals/:id") view=crate::goals::page::GoalPage />
                     <Route path=path!("pipelines") view=crate::pipeline::settings::PipelinesPage />
                     <Route path=path!("team") view=crate::org::ui::TeamPage />
                     <Route path=path!("rights") view=crate::access::ui::RightsPage />
@@ -167,6 +169,12 @@ fn Layout() -> impl IntoView {
         let mut v = vec![("/", t.nav_home, "⌂")];
         if ui.scope(Module::Deals, Action::View) != Scope::None {
             v.push(("/board", t.nav_board, "▦"));
+        }
+        // Third, so a manager's own goals are one tap away in the phone's bottom bar.
+        if ui.scope(Module::Goals, Action::View) != Scope::None {
+            v.push(("/goals", t.nav_goals, "◎"));
+        }
+        if ui.scope(Module::Deals, Action::View) != Scope::None {
             v.push(("/deals", t.nav_deals, "≡"));
         }
         if ui.scope(Module::Leads, Action::View) != Scope::None {

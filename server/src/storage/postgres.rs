@@ -58,3 +58,4 @@ include!("pipeline.rs");
 include!("lists.rs");
 include!("funnel.rs");
 include!("kpi.rs");
+include!("goals.rs");

@@ -393,6 +393,10 @@ impl Storage for Store {
     async fn import_demo(&self, data: &DemoData) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
         for table in [
+            "goal_notices",
+            "goal_entries",
+            "goal_changes",
+            "goals",
             "funnel_days",
             "funnel_reach",
             "move_keys",
@@ -507,6 +511,99 @@ impl Storage for Store {
 
     async fn rate_deal(&self, org: OrgId, deal: DealId, csat: Option<i64>, nps: Option<i64>) -> StorageResult<()> {
         self.rate_deal_impl(org, deal, csat, nps).await
+    }
+
+    async fn goals(&self, org: OrgId, active_only: bool) -> StorageResult<Vec<app::goals::Goal>> {
+        self.goals_impl(org, active_only).await
+    }
+
+    async fn goal(&self, org: OrgId, id: app::goals::GoalId) -> StorageResult<Option<app::goals::Goal>> {
+        self.goal_impl(org, id).await
+    }
+
+    async fn insert_goal(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        draft: &app::goals::GoalDraft,
+        now_ms: i64,
+    ) -> StorageResult<app::goals::Goal> {
+        self.insert_goal_impl(org, actor, draft, now_ms).await
+    }
+
+    async fn update_goal(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        id: app::goals::GoalId,
+        version: i64,
+        draft: &app::goals::GoalDraft,
+        now_ms: i64,
+    ) -> StorageResult<app::goals::Goal> {
+        self.update_goal_impl(org, actor, id, version, draft, now_ms).await
+    }
+
+    async fn goal_history(&self, org: OrgId, id: app::goals::GoalId) -> StorageResult<Vec<app::goals::GoalChange>> {
+        self.goal_history_impl(org, id).await
+    }
+
+    async fn goal_report(&self, org: OrgId, id: app::goals::GoalId) -> StorageResult<Option<String>> {
+        self.goal_report_impl(org, id).await
+    }
+
+    async fn goal_tallies(
+        &self,
+        org: OrgId,
+        request: &app::storage::TallyRequest,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<Vec<(UserId, app::goals::Tally)>> {
+        self.goal_tallies_impl(org, request, owners).await
+    }
+
+    async fn goal_moments(
+        &self,
+        org: OrgId,
+        request: &app::storage::TallyRequest,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<Vec<(i64, i64)>> {
+        self.goal_moments_impl(org, request, owners).await
+    }
+
+    async fn weighted_pipeline(
+        &self,
+        org: OrgId,
+        filters: &app::goals::GoalFilters,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<i64> {
+        self.weighted_pipeline_impl(org, filters, owners).await
+    }
+
+    async fn add_goal_entry(
+        &self,
+        org: OrgId,
+        goal: app::goals::GoalId,
+        user: UserId,
+        amount: i64,
+        note: &str,
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        self.add_goal_entry_impl(org, goal, user, amount, note, now_ms).await
+    }
+
+    async fn close_goal(&self, org: OrgId, closing: &app::storage::GoalClosing, now_ms: i64) -> StorageResult<bool> {
+        self.close_goal_impl(org, closing, now_ms).await
+    }
+
+    async fn add_notices(&self, org: OrgId, notices: &[app::storage::NewNotice], now_ms: i64) -> StorageResult<u64> {
+        self.add_notices_impl(org, notices, now_ms).await
+    }
+
+    async fn notices(&self, org: OrgId, user: UserId, limit: i64) -> StorageResult<Vec<app::goals::Notice>> {
+        self.notices_impl(org, user, limit).await
+    }
+
+    async fn mark_notices_read(&self, org: OrgId, user: UserId, now_ms: i64) -> StorageResult<()> {
+        self.mark_notices_read_impl(org, user, now_ms).await
     }
 
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>> {

@@ -268,6 +268,23 @@ impl TestDb {
         }
     }
 
+    /// Rows read directly, every column as text (the query casts them), for recounts.
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        use sqlx::Row;
+        macro_rules! read {
+            ($pool:ty) => {{
+                let pool = <$pool>::connect(&self.url).await.unwrap();
+                let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                rows.iter().map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect()).collect()
+            }};
+        }
+        match self.backend {
+            Backend::Sqlite => read!(sqlx::SqlitePool),
+            Backend::Postgres => read!(sqlx::PgPool),
+        }
+    }
+
     /// Runs a statement directly: for back-dating records, which no server function does.
     pub async fn exec(&self, sql: &str) {
         match self.backend {
@@ -283,4 +300,26 @@ impl TestDb {
             }
         }
     }
+}
+
+/// Creates a deal through the server function, as a browser's form would.
+pub async fn create_deal(c: &Client, pipeline: i64, title: &str, amount: i64, source: &str) -> i64 {
+    c.call_json(
+        "deals/create",
+        serde_json::json!({"form": {"pipeline_id": pipeline, "title": title, "amount": amount,
+            "client_name": "ООО Ромашка", "source": source}}),
+    )
+    .await
+    .unwrap()
+}
+
+/// Moves a deal at `version`, with a key made of the move itself.
+pub async fn move_deal(c: &Client, deal: i64, to: i64, version: i64, reason: Option<&str>) -> app::pipeline::Moved {
+    let key = format!("{deal}-{to}-{version}");
+    c.call_json(
+        "deals/move",
+        serde_json::json!({"request": {"deal_id": deal, "to_stage_id": to, "version": version, "key": key, "loss_reason": reason}}),
+    )
+    .await
+    .unwrap()
 }

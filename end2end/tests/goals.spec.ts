@@ -1,0 +1,89 @@
+import { test, expect, Page } from '@playwright/test';
+import { logIn, open } from '../helpers';
+
+/** A goal figure such as "1 250 000 ₽" as a number of roubles. */
+function roubles(text: string | null): number {
+  return Number((text ?? '').replace(/[^\d]/g, ''));
+}
+
+async function openGoals(page: Page) {
+  await open(page, '/goals');
+  await expect(page.getByTestId('live')).toHaveClass(/on/);
+}
+
+test('a head sets a monthly department plan, splits it, and sees a win arrive live', async ({ browser }, info) => {
+  test.skip(info.project.name !== 'desktop', 'one run is enough: two browsers side by side');
+  const head = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const manager = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const headPage = await head.newPage();
+  const managerPage = await manager.newPage();
+  await logIn(headPage, 'head1@voronka.demo');
+  await openGoals(headPage);
+
+  // The form explains what is wrong before anything is stored.
+  const name = `План продаж ${Date.now()}`;
+  await headPage.getByTestId('new-goal').click();
+  const form = headPage.getByTestId('goal-form');
+  await form.getByTestId('goal-name').fill(name);
+  await form.getByTestId('goal-metric').selectOption('won_amount');
+  await form.getByTestId('goal-target').fill('-5');
+  await form.getByTestId('goal-save').click();
+  await expect(form.getByRole('alert')).toHaveText('Целевое значение: не может быть отрицательной');
+  await form.getByTestId('goal-target').fill('3 000 000');
+  await form.getByTestId('goal-save').click();
+  await expect(form.getByRole('alert')).toHaveText('Участники: обязательное поле');
+  await form.getByTestId('goal-department').selectOption({ index: 1 });
+  await form.getByTestId('goal-save').click();
+  await expect(form).toBeHidden();
+
+  // Its page: split evenly among the department's people.
+  await headPage.getByTestId('goals-tab-1').click();
+  await headPage.getByRole('link', { name }).click();
+  await expect(headPage.getByTestId('goal-title')).toHaveText(name);
+  await headPage.getByText('Разбить цель').click();
+  await headPage.getByTestId('split-do').click();
+  const children = headPage.getByTestId('goal-children');
+  await expect(children).toBeVisible();
+  await expect(children.locator('tr.subtotal')).toContainText(/3\s000\s000/);
+  await expect(headPage.getByTestId('goal-mismatch')).toHaveCount(0);
+  await expect(headPage.getByTestId('goal-ranking')).toBeVisible();
+  const before = roubles(await headPage.getByTestId('goal-value').textContent());
+
+  // A manager of the department wins a deal on a phone.
+  await logIn(managerPage, 'manager2@voronka.demo');
+  await open(managerPage, '/board');
+  await expect(managerPage.getByTestId('board')).toBeVisible();
+  const title = `Победа ${Date.now()}`;
+  await managerPage.getByRole('button', { name: 'Новая сделка' }).click();
+  const dealForm = managerPage.locator('form.new-deal');
+  await dealForm.getByLabel('Название').fill(title);
+  await dealForm.getByLabel('Сумма, ₽').fill('125 000');
+  await dealForm.getByRole('button', { name: 'Создать' }).click();
+  const card = managerPage.locator('[data-deal]', { hasText: title });
+  await expect(card).toBeVisible();
+  await card.getByLabel('Переместить сделку').selectOption({ label: 'Успешно' });
+  await expect(managerPage.locator('section.column', { hasText: 'Успешно' }).locator('[data-deal]', { hasText: title })).toBeVisible();
+
+  // The head's goal page moves without a reload.
+  await expect
+    .poll(async () => roubles(await headPage.getByTestId('goal-value').textContent()), { timeout: 2_000 })
+    .toBe(before + 125_000);
+  const who = (await managerPage.getByTestId('who').textContent()) ?? '';
+  await expect(headPage.getByTestId('goal-ranking').locator('tr', { hasText: who })).toBeVisible();
+
+  // The manager's own goals are one tap away.
+  await managerPage.getByRole('navigation', { name: 'main-phone' }).getByRole('link', { name: 'Цели' }).tap();
+  await expect(managerPage.getByTestId('goals')).toContainText(name);
+  await head.close();
+  await manager.close();
+});
+
+test('a manager reads goals but changes none, on a phone and a desktop', async ({ page }) => {
+  await logIn(page, 'manager9@voronka.demo');
+  await openGoals(page);
+  await expect(page.getByTestId('new-goal')).toHaveCount(0);
+  await page.getByTestId('goals-tab-2').click();
+  await expect(page.getByTestId('goals').or(page.getByText('Закрытых целей пока нет.'))).toBeVisible();
+  await page.getByTestId('goals-tab-0').click();
+  await expect(page.getByTestId('notices')).toBeVisible();
+});
