@@ -7,6 +7,12 @@ use super::*;
 use crate::access::{Role, Visibility};
 use crate::org::{OrgId, User};
 use crate::storage::{Storage, StorageResult};
+use strum::IntoEnumIterator;
+
+/// A hundred thousand roubles in kopecks: demo money targets are whole ones.
+const HUNDRED_THOUSAND: i64 = 10_000_000;
+/// A million roubles in kopecks.
+const MILLION: i64 = 100_000_000;
 
 fn draft(
     name: &str,
@@ -68,10 +74,10 @@ async fn value_of(counter: &mut Counter<'_>, d: &GoalDraft) -> StorageResult<i64
     Ok(counter.tally(&goal, d.period).await?.value(d.metric).unwrap_or(0))
 }
 
-/// Rounds a money target to whole thousands of roubles, a count up to at least one.
+/// Rounds a money target down to whole hundred thousands of roubles, a count up to at least one.
 fn believable(metric: GoalMetric, value: i64) -> i64 {
     if metric.is_money() {
-        (value / 100_000_00 * 100_000_00).max(100_000_00)
+        (value / HUNDRED_THOUSAND * HUNDRED_THOUSAND).max(HUNDRED_THOUSAND)
     } else {
         value.max(1)
     }
@@ -167,7 +173,7 @@ pub async fn seed_many(storage: &dyn Storage, org: OrgId, now_ms: i64, count: us
                     break 'all;
                 }
                 let target = if metric.is_money() {
-                    1_000_000_00
+                    MILLION
                 } else if *metric == GoalMetric::FirstResponse {
                     900_000
                 } else {
@@ -182,4 +188,3 @@ pub async fn seed_many(storage: &dyn Storage, org: OrgId, now_ms: i64, count: us
     Ok(made)
 }
 
-use strum::IntoEnumIterator;

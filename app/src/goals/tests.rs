@@ -1,5 +1,7 @@
 //! Goal arithmetic on hand-worked examples, and properties over random input.
 
+#![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
+
 use proptest::prelude::*;
 
 use super::*;
