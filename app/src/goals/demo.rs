@@ -187,4 +187,3 @@ pub async fn seed_many(storage: &dyn Storage, org: OrgId, now_ms: i64, count: us
     }
     Ok(made)
 }
-
