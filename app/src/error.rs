@@ -37,6 +37,8 @@ pub enum Problem {
     BeforeStart,
     /// Only a closed deal takes this (a client's rating).
     StillOpen,
+    /// The goal is split into parts that count the same thing; change them first.
+    HasParts,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -93,6 +95,7 @@ impl AppError {
                     Problem::SkipsRequired => t.err_skips_required.into(),
                     Problem::BeforeStart => t.err_before_start.into(),
                     Problem::StillOpen => t.err_still_open.into(),
+                    Problem::HasParts => t.err_has_parts.into(),
                 };
                 format!("{}: {what}", t.field_name(field))
             }

@@ -170,6 +170,9 @@ pub struct NewNotice {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GoalClosing {
     pub id: GoalId,
+    /// The version the figures were computed at: an edit since then wins, and
+    /// the next pass closes the goal as edited.
+    pub version: i64,
     pub status: GoalStatus,
     pub final_value: Option<i64>,
     /// JSON of [`crate::goals::FinalReport`].

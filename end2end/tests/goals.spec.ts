@@ -37,9 +37,12 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   await expect(form).toBeHidden();
 
   // Its page: split evenly among the department's people.
+  // Straight to its page: live reloads redraw the list, so a click could land on its neighbour.
   await headPage.getByTestId('goals-tab-1').click();
-  await headPage.getByRole('link', { name }).click();
+  const link = headPage.getByRole('link', { name, exact: true });
+  await open(headPage, (await link.getAttribute('href'))!);
   await expect(headPage.getByTestId('goal-title')).toHaveText(name);
+  await expect(headPage.getByTestId('live')).toHaveClass(/on/);
   await headPage.getByText('Разбить цель').click();
   await headPage.getByTestId('split-do').click();
   const children = headPage.getByTestId('goal-children');

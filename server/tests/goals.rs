@@ -202,6 +202,19 @@ async fn goals_count_won_deals_cascade_and_keep_rights() {
             AppError::invalid("participants", Problem::Unknown),
             "a department's goal splits among its own people only"
         );
+        // A part changes its parent's roll-up, so it takes the right to change the parent.
+        let mut attached = form("Доля А", "won_amount", 100_00, department(org.dept_a), json!({}));
+        attached["parent_id"] = json!(whole.id);
+        assert_eq!(save(&head_a, attached).await.unwrap_err(), AppError::Forbidden);
+        // One part per participant: splitting again for the same person is refused.
+        let again = json!([{"participants": person(a_id), "amount": 0}]);
+        assert_eq!(
+            head_a
+                .call_json::<Vec<Goal>>("goals/split", json!({"parent_id": plan_a.id, "mode": "even", "parts": again}))
+                .await
+                .unwrap_err(),
+            AppError::invalid("parts", Problem::Taken)
+        );
         let anonymous = server.client();
         assert_eq!(dashboard(&anonymous, false, false).await.unwrap_err(), AppError::Unauthenticated);
 
@@ -221,6 +234,12 @@ async fn goals_count_won_deals_cascade_and_keep_rights() {
             ("target", "60000", "90000", "head.a")
         );
         assert!(card(&dashboard(&head_a, false, false).await.unwrap(), plan_a.id).children_mismatch);
+        // A split goal keeps counting what its parts count.
+        let mut drift =
+            form("План отдела А", "won_amount", 900_00, department(org.dept_a), json!({"period_kind": "week"}));
+        drift["id"] = json!(plan_a.id);
+        drift["version"] = json!(edited.version);
+        assert_eq!(save(&head_a, drift).await.unwrap_err(), AppError::invalid("period", Problem::HasParts));
 
         server.stop().await;
         db.drop_db().await;
@@ -431,6 +450,18 @@ async fn ended_goals_close_renew_and_notify_once() {
         let renewed_part = goals.iter().find(|g| g.name == "План — А").expect("the part renewed");
         assert_eq!(renewed_part.parent_id, Some(renewed.id), "the part renews under the renewed plan");
         assert!(goals.iter().all(|g| g.id != plan.id && g.id != part.id));
+
+        // A close computed before an edit loses to the edit: the next pass closes the goal as edited.
+        let stale = app::storage::GoalClosing {
+            id: one.id,
+            version: one.version + 1,
+            status: GoalStatus::Missed,
+            final_value: Some(0),
+            report: String::new(),
+            renewal: None,
+        };
+        assert!(!storage.close_goal(org_id, &stale, now_ms()).await.unwrap());
+        assert_eq!(storage.goal(org_id, one.id).await.unwrap().unwrap().status, GoalStatus::Active);
 
         // The closed goal keeps its frozen report; the renewal counts this month's win.
         let page = detail(&head_a, plan.id).await.unwrap();

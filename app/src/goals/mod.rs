@@ -29,6 +29,10 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_DESCRIPTION: usize = 2_000;
 /// How many parts one cascade step may split into.
 pub const MAX_PARTS: usize = 200;
+/// Goal periods lie within these years, so calendar arithmetic never leaves
+/// the dates the calendar library knows.
+pub const FIRST_YEAR: i16 = 2000;
+pub const LAST_YEAR: i16 = 2100;
 /// Progress milestones, percent, each announced once.
 pub const MILESTONES: [i64; 3] = [50, 75, 100];
 /// Below this share of the target (percent) a forecast is "behind" rather than "at risk".
@@ -295,7 +299,7 @@ pub fn calendar_period(kind: PeriodKind, day: Day) -> Option<Period> {
 
 fn add_months(y: i16, m: i8, count: i8) -> (i16, i8) {
     let index = i32::from(y) * 12 + i32::from(m - 1) + i32::from(count);
-    ((index / 12) as i16, (index % 12 + 1) as i8)
+    (index.div_euclid(12) as i16, (index.rem_euclid(12) + 1) as i8)
 }
 
 /// The period a recurring goal renews into: the next calendar unit, or for
@@ -326,9 +330,14 @@ impl Standing {
         })
     }
 
-    /// Where the value should be by now if it grew evenly over the period.
-    pub fn expected_now(&self) -> i64 {
-        (self.target as f64 * self.elapsed).round() as i64
+    /// Where the value should be by now if it grew evenly over the period;
+    /// an average should be at its target all along.
+    pub fn expected_now(&self, metric: GoalMetric) -> i64 {
+        if metric.is_additive() {
+            (self.target as f64 * self.elapsed).round() as i64
+        } else {
+            self.target
+        }
     }
 
     /// The final value if the pace so far holds (an average stays as it is).
@@ -364,7 +373,8 @@ impl Standing {
                 }
             }
             Direction::Lower => {
-                if value > self.target {
+                // A count already over its ceiling cannot come back; an average can.
+                if metric.is_additive() && value > self.target {
                     Outlook::Behind
                 } else if forecast <= self.target {
                     if self.elapsed >= 1.0 {

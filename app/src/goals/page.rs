@@ -943,6 +943,17 @@ fn RecordForm(goal_id: GoalId, reload: RwSignal<u32>, gt: &'static GoalTexts) ->
     }
 }
 
+/// What the goal page's forms depend on. It stays equal across live
+/// reloads, so a form being filled in is not rebuilt under the person.
+#[derive(Clone, Debug, PartialEq)]
+struct FormFacts {
+    goal: Goal,
+    editable: bool,
+    may_record: bool,
+    /// Whom a department goal splits among, by name.
+    sellers: Vec<(i64, String)>,
+}
+
 #[component]
 pub fn GoalPage() -> impl IntoView {
     let ui = use_ui();
@@ -964,110 +975,134 @@ pub fn GoalPage() -> impl IntoView {
             }
         }
     });
-    view! {
-        <p><A href="/goals">{move || gt().back}</A></p>
-        {move || match detail.get() {
-            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any(),
-            Some(Ok(d)) => {
-                let (gt, lang) = (gt(), t().lang);
-                let g = d.card.goal.clone();
-                let metric = g.metric;
-                let v = move |value: Option<i64>| value_text(metric, value, lang);
-                let form = form_of(&g);
-                let children = d.card.children.clone();
-                let mismatch = d.card.children_mismatch;
-                let can_split = d.card.editable && g.metric.is_additive() && g.participants.kind != ParticipantKind::User;
-                view! {
-                    <h1 data-testid="goal-title">{g.name.clone()}</h1>
-                    <p class="meta row">
-                        <span>{participant_text(&g, gt)}</span>
-                        <span>{gt.metrics[index_of(g.metric)]}</span>
-                        <span data-testid="goal-period">{format!("{} — {}", d.from_text, d.to_text)}</span>
-                        <span>{gt.statuses[index_of(g.status)]}</span>
-                        <span data-testid="as-of">{format!("{} {}", funnel_texts(lang).as_of, clock(d.computed_at))}</span>
-                        <span class="live" class:on=move || live.get() data-testid="live">
-                            {move || if live.get() { t().live_on } else { t().live_off }}
-                        </span>
-                        {d.card.editable.then(|| view! {
-                            <button type="button" data-testid="goal-edit" on:click=move |_| editing.set(Some(form.clone()))>{gt.edit}</button>
-                        })}
-                    </p>
-                    {(!g.description.is_empty()).then(|| view! { <p>{g.description.clone()}</p> })}
-                    {move || editing.get().map(|form| view! { <GoalEditor form editing reload gt /> })}
-                    <section class="card" data-testid="goal">
-                        <GoalFigures card=d.card.clone() gt lang />
-                    </section>
-                    {d.card.may_record.then(|| view! { <RecordForm goal_id=g.id reload gt /> })}
-                    {(!children.is_empty()).then(move || {
-                        let sum_target: i64 = children.iter().map(|c| c.target).sum();
-                        let sum_value: i64 = children.iter().filter_map(|c| c.value).sum();
-                        view! {
-                            <section class="card">
-                                <h2>{gt.children}</h2>
-                                {mismatch.then(|| view! {
-                                    <p class="warning" role="status" data-testid="goal-mismatch">
-                                        {format!("{}: {} ≠ {}", gt.mismatch, v(Some(sum_target)), v(Some(g.target)))}
-                                    </p>
-                                })}
-                                <table data-testid="goal-children">
-                                    <thead><tr><th>{gt.participants}</th><th>{gt.value}</th><th>{gt.target}</th></tr></thead>
-                                    <tbody>
-                                        {children.clone().into_iter().map(|c| view! {
-                                            <tr><td><A href=format!("/goals/{}", c.id)>{c.participant_name.clone()}</A></td>
-                                                <td class="num">{v(c.value)}</td><td class="num">{v(Some(c.target))}</td></tr>
-                                        }).collect_view()}
-                                        <tr class="subtotal"><th scope="row">{gt.children_sum}</th>
-                                            <td class="num">{v(Some(sum_value))}</td><td class="num">{v(Some(sum_target))}</td></tr>
-                                    </tbody>
-                                </table>
-                            </section>
-                        }
+    let loaded = move || detail.get().and_then(Result::ok);
+    let facts = Memo::new(move |_| {
+        loaded().map(|d| {
+            let mut sellers: Vec<(i64, String)> = d.ranking.iter().map(|r| (r.user_id, r.name.clone())).collect();
+            sellers.sort_by(|a, b| a.1.cmp(&b.1));
+            FormFacts { goal: d.card.goal, editable: d.card.editable, may_record: d.card.may_record, sellers }
+        })
+    });
+    let header = move || match detail.get() {
+        None => view! { <p class="loading">{t().loading}</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any(),
+        Some(Ok(d)) => {
+            let (gt, lang) = (gt(), t().lang);
+            let g = d.card.goal.clone();
+            let form = form_of(&g);
+            view! {
+                <h1 data-testid="goal-title">{g.name.clone()}</h1>
+                <p class="meta row">
+                    <span>{participant_text(&g, gt)}</span>
+                    <span>{gt.metrics[index_of(g.metric)]}</span>
+                    <span data-testid="goal-period">{format!("{} — {}", d.from_text, d.to_text)}</span>
+                    <span>{gt.statuses[index_of(g.status)]}</span>
+                    <span data-testid="as-of">{format!("{} {}", funnel_texts(lang).as_of, clock(d.computed_at))}</span>
+                    {d.card.editable.then(|| view! {
+                        <button type="button" data-testid="goal-edit" on:click=move |_| editing.set(Some(form.clone()))>{gt.edit}</button>
                     })}
-                    {can_split.then(|| {
-                        let sellers = d.ranking.iter().map(|r| (r.user_id, r.name.clone())).collect::<Vec<_>>();
-                        view! { <SplitForm goal=g.clone() sellers reload gt /> }
+                </p>
+                {(!g.description.is_empty()).then(|| view! { <p>{g.description.clone()}</p> })}
+                <section class="card" data-testid="goal">
+                    <GoalFigures card=d.card.clone() gt lang />
+                </section>
+            }
+            .into_any()
+        }
+    };
+    let children = move || {
+        let d = loaded()?;
+        let (gt, lang) = (gt(), t().lang);
+        let (metric, target) = (d.card.goal.metric, d.card.goal.target);
+        let v = move |value: Option<i64>| value_text(metric, value, lang);
+        let children = d.card.children;
+        (!children.is_empty()).then(|| {
+            let sum_target: i64 = children.iter().map(|c| c.target).sum();
+            let sum_value: i64 = children.iter().filter_map(|c| c.value).sum();
+            view! {
+                <section class="card">
+                    <h2>{gt.children}</h2>
+                    {d.card.children_mismatch.then(|| view! {
+                        <p class="warning" role="status" data-testid="goal-mismatch">
+                            {format!("{}: {} ≠ {}", gt.mismatch, v(Some(sum_target)), v(Some(target)))}
+                        </p>
                     })}
-                    {d.report.clone().map(|r| view! {
-                        <section class="card" data-testid="goal-report">
-                            <h2>{gt.report}</h2>
-                            <p>{format!("{}: {} {} {} — {}", gt.value, v(r.value), gt.of, v(Some(r.target)), gt.statuses[index_of(r.status)])}</p>
-                        </section>
-                    })}
-                    <section class="card">
-                        <h2>{gt.ranking}</h2>
-                        {if d.ranking.is_empty() {
-                            view! { <p class="empty">{gt.nobody}</p> }.into_any()
-                        } else {
-                            view! {
-                                <table data-testid="goal-ranking">
-                                    <thead><tr><th>{gt.rank}</th><th>{gt.person}</th><th>{gt.value}</th><th>{gt.target}</th><th>"%"</th></tr></thead>
-                                    <tbody>
-                                        {d.ranking.iter().map(|r| view! {
-                                            <tr data-testid=format!("rank-{}", r.user_id)><td class="num">{r.rank}</td><td>{r.name.clone()}</td>
-                                                <td class="num">{v(r.value)}</td><td class="num">{r.target.map(|t| v(Some(t)))}</td>
-                                                <td class="num">{r.percent.map(|p| format!("{p} %"))}</td></tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any()
-                        }}
-                    </section>
-                    <Dynamics points=d.dynamics.clone() metric gt lang />
-                    <section class="card">
-                        <h2>{gt.history}</h2>
-                        <table data-testid="goal-history">
-                            <thead><tr><th>{gt.when}</th><th>{gt.who}</th><th>{gt.field}</th><th>{gt.before}</th><th>{gt.after}</th></tr></thead>
+                    <table data-testid="goal-children">
+                        <thead><tr><th>{gt.participants}</th><th>{gt.value}</th><th>{gt.target}</th></tr></thead>
+                        <tbody>
+                            {children.into_iter().map(|c| view! {
+                                <tr><td><A href=format!("/goals/{}", c.id)>{c.participant_name}</A></td>
+                                    <td class="num">{v(c.value)}</td><td class="num">{v(Some(c.target))}</td></tr>
+                            }).collect_view()}
+                            <tr class="subtotal"><th scope="row">{gt.children_sum}</th>
+                                <td class="num">{v(Some(sum_value))}</td><td class="num">{v(Some(sum_target))}</td></tr>
+                        </tbody>
+                    </table>
+                </section>
+            }
+        })
+    };
+    let rest = move || {
+        let d = loaded()?;
+        let (gt, lang) = (gt(), t().lang);
+        let metric = d.card.goal.metric;
+        let v = move |value: Option<i64>| value_text(metric, value, lang);
+        Some(view! {
+            {d.report.clone().map(|r| view! {
+                <section class="card" data-testid="goal-report">
+                    <h2>{gt.report}</h2>
+                    <p>{format!("{}: {} {} {} — {}", gt.value, v(r.value), gt.of, v(Some(r.target)), gt.statuses[index_of(r.status)])}</p>
+                </section>
+            })}
+            <section class="card">
+                <h2>{gt.ranking}</h2>
+                {if d.ranking.is_empty() {
+                    view! { <p class="empty">{gt.nobody}</p> }.into_any()
+                } else {
+                    view! {
+                        <table data-testid="goal-ranking">
+                            <thead><tr><th>{gt.rank}</th><th>{gt.person}</th><th>{gt.value}</th><th>{gt.target}</th><th>"%"</th></tr></thead>
                             <tbody>
-                                {d.history.iter().map(|c| view! {
-                                    <tr><td class="nowrap">{crate::pipeline::lists::when(c.at)}</td><td>{c.actor.clone()}</td>
-                                        <td>{c.field.clone()}</td><td>{c.before.clone()}</td><td>{c.after.clone()}</td></tr>
+                                {d.ranking.iter().map(|r| view! {
+                                    <tr data-testid=format!("rank-{}", r.user_id)><td class="num">{r.rank}</td><td>{r.name.clone()}</td>
+                                        <td class="num">{v(r.value)}</td><td class="num">{r.target.map(|t| v(Some(t)))}</td>
+                                        <td class="num">{r.percent.map(|p| format!("{p} %"))}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    </section>
-                }.into_any()
-            }
+                    }.into_any()
+                }}
+            </section>
+            <Dynamics points=d.dynamics.clone() metric gt lang />
+            <section class="card">
+                <h2>{gt.history}</h2>
+                <table data-testid="goal-history">
+                    <thead><tr><th>{gt.when}</th><th>{gt.who}</th><th>{gt.field}</th><th>{gt.before}</th><th>{gt.after}</th></tr></thead>
+                    <tbody>
+                        {d.history.iter().map(|c| view! {
+                            <tr><td class="nowrap">{crate::pipeline::lists::when(c.at)}</td><td>{c.actor.clone()}</td>
+                                <td>{c.field.clone()}</td><td>{c.before.clone()}</td><td>{c.after.clone()}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        })
+    };
+    view! {
+        <p class="meta row">
+            <A href="/goals">{move || gt().back}</A>
+            <span class="live" class:on=move || live.get() data-testid="live">
+                {move || if live.get() { t().live_on } else { t().live_off }}
+            </span>
+        </p>
+        {header}
+        {move || editing.get().map(|form| view! { <GoalEditor form editing reload gt=gt() /> })}
+        {move || facts.get().filter(|f| f.may_record).map(|f| view! { <RecordForm goal_id=f.goal.id reload gt=gt() /> })}
+        {children}
+        {move || {
+            facts.get().filter(|f| f.editable && f.goal.metric.is_additive() && f.goal.participants.kind != ParticipantKind::User)
+                .map(|f| view! { <SplitForm goal=f.goal sellers=f.sellers reload gt=gt() /> })
         }}
+        {rest}
     }
 }

@@ -16,7 +16,7 @@ pub mod ssr {
     use crate::access::guard::{Authorized, Ctx};
     use crate::access::{Action, Module, Owner, Role, Scope, Visibility};
     use crate::error::{AppError, Problem};
-    use crate::funnel::{day_in, day_start_ms, parse_day, Day, Period, MAX_PERIOD_DAYS};
+    use crate::funnel::{day_in, day_of_date, day_start_ms, parse_day, Day, Period, MAX_PERIOD_DAYS};
     use crate::goals::*;
     use crate::org::{DeptId, OrgId, User, UserId};
     use crate::pipeline::{clean_text, optional_text};
@@ -199,7 +199,7 @@ pub mod ssr {
             };
             Ok(GoalCard {
                 percent: standing.percent(goal.direction),
-                expected_now: standing.expected_now(),
+                expected_now: standing.expected_now(goal.metric),
                 forecast: standing.run_rate(goal.metric),
                 weighted_forecast,
                 outlook,
@@ -270,16 +270,23 @@ pub mod ssr {
         if form.target == 0 && form.direction == Direction::Higher {
             return Err(AppError::invalid("target", Problem::Required));
         }
+        let first = day_of_date(jiff::civil::date(FIRST_YEAR, 1, 1));
+        let last = day_of_date(jiff::civil::date(LAST_YEAR, 12, 31));
+        let day = |field: &str, text: &str| {
+            parse_day(text)
+                .filter(|d| (first..=last).contains(d))
+                .ok_or_else(|| AppError::invalid(field, Problem::Unknown))
+        };
         let start = match form.start.trim() {
             "" => today,
-            text => parse_day(text).ok_or_else(|| AppError::invalid("start", Problem::Unknown))?,
+            text => day("start", text)?,
         };
         let period = match calendar_period(form.period_kind, start) {
             Some(p) => p,
             None => {
                 let end = match form.end.trim() {
                     "" => return Err(AppError::invalid("end", Problem::Required)),
-                    text => parse_day(text).ok_or_else(|| AppError::invalid("end", Problem::Unknown))?,
+                    text => day("end", text)?,
                 };
                 if end < start {
                     return Err(AppError::invalid("end", Problem::BeforeStart));
@@ -401,11 +408,21 @@ pub mod ssr {
         let mut counter = Counter::new(storage, org, now_ms).await?;
         let mut notices = Vec::new();
         let mut changed = false;
-        // First close what has ended (parents before children: ids grow), so
-        // the renewals are watched in the same pass.
+        // First close what has ended, so the renewals are watched in the same pass.
         let today = counter.today;
         let goals = storage.goals(org, true).await?;
-        for goal in goals.iter().filter(|g| today > g.period.to) {
+        // Parents close before their children, so a child renews under its parent's renewal.
+        let depth = |g: &Goal| {
+            let (mut depth, mut parent) = (0, g.parent_id);
+            while let Some(p) = parent.and_then(|id| goals.iter().find(|x| x.id == id)) {
+                depth += 1;
+                parent = p.parent_id.filter(|_| depth < 8);
+            }
+            depth
+        };
+        let mut ended: Vec<&Goal> = goals.iter().filter(|g| today > g.period.to).collect();
+        ended.sort_by_key(|g| (depth(g), g.id));
+        for goal in ended {
             let children: Vec<Goal> = goals.iter().filter(|g| g.parent_id == Some(goal.id)).cloned().collect();
             let value = counter.tally(goal, goal.period).await?.value(goal.metric);
             let status = final_status(value, goal.target, goal.direction);
@@ -421,6 +438,7 @@ pub mod ssr {
                 .then(|| GoalDraft { period: next_period(goal.period_kind, goal.period), ..goal.draft() });
             let closing = GoalClosing {
                 id: goal.id,
+                version: goal.version,
                 status,
                 final_value: value,
                 report: serde_json::to_string(&report).unwrap_or_default(),
@@ -655,6 +673,17 @@ pub async fn save_goal(form: GoalForm) -> Result<Goal, AppError> {
             if draft.parent_id == Some(id) {
                 return Err(AppError::invalid("parent", crate::error::Problem::Unknown));
             }
+            // Parts count what their parent counts; the parent cannot drift away from them.
+            let has_parts = ctx.storage().goals(org, true).await?.iter().any(|g| g.parent_id == Some(id));
+            let drifted = [
+                ("metric", draft.metric != current.metric),
+                ("period", draft.period != current.period),
+                ("participants", draft.participants != current.participants),
+                ("filters", draft.filters != current.filters),
+            ];
+            if let Some((field, _)) = drifted.iter().find(|(_, changed)| has_parts && *changed) {
+                return Err(AppError::invalid(field, crate::error::Problem::HasParts));
+            }
             ctx.storage().update_goal(org, auth.user.id, id, form.version, &draft, now).await?
         }
     };
@@ -676,7 +705,11 @@ pub async fn split_goal(parent_id: GoalId, mode: SplitMode, parts: Vec<SplitPart
     let now = now_ms();
     let counter = ssr::Counter::new(ctx.storage(), org, now).await?;
     let parent = ctx.storage().goal(org, parent_id).await?.ok_or(AppError::NotFound)?;
-    if !ssr::covers(&auth, ssr::goal_owner(&parent, &counter.people), Action::View) {
+    let parent_owner = ssr::goal_owner(&parent, &counter.people);
+    if !ssr::covers(&auth, parent_owner, Action::View) {
+        return Err(AppError::NotFound);
+    }
+    if !ssr::may_edit(&ctx, parent_owner).await {
         return Err(AppError::Forbidden);
     }
     if parts.len() > MAX_PARTS {
@@ -688,7 +721,15 @@ pub async fn split_goal(parent_id: GoalId, mode: SplitMode, parts: Vec<SplitPart
     let amounts: Vec<i64> = parts.iter().map(|p| p.amount).collect();
     let targets = split(parent.target, mode, &amounts).map_err(|field| AppError::invalid(field, Problem::Unknown))?;
     let mut drafts = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
+    // Each participant has one part: those split before, and each of this split once.
+    let mut seen: std::collections::BTreeSet<_> = ctx
+        .storage()
+        .goals(org, true)
+        .await?
+        .iter()
+        .filter(|g| g.parent_id == Some(parent.id))
+        .map(|g| (g.participants.user_id, g.participants.department_id))
+        .collect();
     for (part, target) in parts.iter().zip(targets) {
         let name_of = |p: &super::Participants| match p.kind {
             super::ParticipantKind::User => {
@@ -762,7 +803,7 @@ pub async fn record_progress(goal_id: GoalId, amount: i64, note: String) -> Resu
 #[server(prefix = "/api", endpoint = "goals/notices")]
 pub async fn load_notices() -> Result<Vec<Notice>, AppError> {
     let ctx = crate::access::guard::Ctx::get().await?;
-    let user = ctx.require_user().await?;
+    let user = ctx.authorize(crate::access::Module::Goals, crate::access::Action::View).await?.user;
     Ok(ctx.storage().notices(user.org_id, user.id, 50).await?)
 }
 
@@ -770,7 +811,7 @@ pub async fn load_notices() -> Result<Vec<Notice>, AppError> {
 #[server(prefix = "/api", endpoint = "goals/notices/read")]
 pub async fn read_notices() -> Result<(), AppError> {
     let ctx = crate::access::guard::Ctx::get().await?;
-    let user = ctx.require_user().await?;
+    let user = ctx.authorize(crate::access::Module::Goals, crate::access::Action::View).await?.user;
     ctx.storage().mark_notices_read(user.org_id, user.id, crate::funnel::server::ssr::now_ms()).await?;
     Ok(())
 }

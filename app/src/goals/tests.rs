@@ -61,7 +61,7 @@ fn progress_pace_and_forecast_on_a_worked_example() {
     // 10 days into a 30-day month, 400 000 ₽ of a 1 000 000 ₽ plan.
     let s = Standing { value: Some(400_000_00), target: 1_000_000_00, elapsed: 1.0 / 3.0 };
     assert_eq!(s.percent(Direction::Higher), Some(40));
-    assert_eq!(s.expected_now(), 333_333_33);
+    assert_eq!(s.expected_now(GoalMetric::WonAmount), 333_333_33);
     assert_eq!(s.run_rate(GoalMetric::WonAmount), Some(1_200_000_00));
     assert_eq!(s.outlook(GoalMetric::WonAmount, Direction::Higher), Outlook::OnTrack);
     // 250 000 ₽ runs at 750 000 ₽: 75 % of the plan, below the 80 % line.
@@ -84,9 +84,13 @@ fn lower_is_better_goals() {
     assert_eq!(s.percent(Direction::Lower), Some(125));
     assert_eq!(s.run_rate(GoalMetric::FirstResponse), Some(12 * minute), "an average does not extrapolate");
     assert_eq!(s.outlook(GoalMetric::FirstResponse, Direction::Lower), Outlook::OnTrack);
+    assert_eq!(s.expected_now(GoalMetric::FirstResponse), 15 * minute, "an average's plan is its target all along");
     let slow = Standing { value: Some(20 * minute), ..s };
     assert_eq!(slow.percent(Direction::Lower), Some(75));
     assert_eq!(slow.outlook(GoalMetric::FirstResponse, Direction::Lower), Outlook::Behind);
+    // 16 minutes is within 15 / 80 % = 18.75: at risk, and an average can still come back.
+    let close = Standing { value: Some(16 * minute), ..s };
+    assert_eq!(close.outlook(GoalMetric::FirstResponse, Direction::Lower), Outlook::AtRisk);
     assert_eq!(final_status(Some(15 * minute), 15 * minute, Direction::Lower), GoalStatus::Achieved);
     assert_eq!(final_status(Some(15 * minute + 1), 15 * minute, Direction::Lower), GoalStatus::Missed);
     assert_eq!(

@@ -34,9 +34,8 @@ named_enum!(
     }
 );
 
-/// The channels leads come from, as stored; [`Texts::sources`] names them.
 /// Goal form fields that error messages name; [`Texts::goal_fields`] translates them.
-pub const GOAL_FIELDS: [&str; 12] = [
+pub const GOAL_FIELDS: [&str; 13] = [
     "target",
     "start",
     "end",
@@ -49,8 +48,10 @@ pub const GOAL_FIELDS: [&str; 12] = [
     "period",
     "value",
     "description",
+    "filters",
 ];
 
+/// The channels leads come from, as stored; [`Texts::sources`] names them.
 pub const SOURCE_KEYS: [&str; 6] = ["website", "phone", "referral", "ads", "exhibition", "social"];
 
 /// All words of the interface in one language.
@@ -120,6 +121,7 @@ pub struct Texts {
     pub err_too_short: &'static str,
     pub err_before_start: &'static str,
     pub err_still_open: &'static str,
+    pub err_has_parts: &'static str,
     pub err_bad_email: &'static str,
     pub err_unknown_value: &'static str,
     pub err_taken: &'static str,
@@ -217,7 +219,7 @@ pub struct Texts {
     pub nav_kpi: &'static str,
     pub nav_goals: &'static str,
     /// Names of the goal form's fields, in [`GOAL_FIELDS`] order, for error messages.
-    pub goal_fields: [&'static str; 12],
+    pub goal_fields: [&'static str; 13],
     pub call_threshold: &'static str,
     pub csat: &'static str,
     pub client_rating: &'static str,
@@ -408,6 +410,7 @@ pub static RU: Texts = Texts {
     err_too_short: "не короче {n} символов",
     err_before_start: "раньше начала периода",
     err_still_open: "сделка ещё не закрыта",
+    err_has_parts: "у цели есть разбивка, которая считает то же самое: сначала уберите или измените её части",
     err_bad_email: "это не похоже на адрес e-mail",
     err_unknown_value: "недопустимое значение",
     err_taken: "уже занято",
@@ -517,6 +520,7 @@ pub static RU: Texts = Texts {
         "Период",
         "Значение",
         "Описание",
+        "Что учитывать",
     ],
     call_threshold: "Минимальная длительность звонка, с",
     csat: "CSAT, 1–5",
@@ -624,6 +628,7 @@ pub static EN: Texts = Texts {
     err_too_short: "at least {n} characters",
     err_before_start: "before the start of the period",
     err_still_open: "the deal is not closed yet",
+    err_has_parts: "the goal is split into parts that count the same thing: change or remove them first",
     err_bad_email: "this does not look like an e-mail address",
     err_unknown_value: "not an accepted value",
     err_taken: "already taken",
@@ -733,6 +738,7 @@ pub static EN: Texts = Texts {
         "Period",
         "Value",
         "Description",
+        "Which records",
     ],
     call_threshold: "Shortest counted call, s",
     csat: "CSAT, 1–5",

@@ -441,6 +441,9 @@ impl Store {
         if let Some(p) = filters.pipeline_id {
             q.push(" AND r.pipeline_id = ").push_bind(p);
         }
+        if let Some(s) = filters.stage_id {
+            q.push(" AND r.stage_id = ").push_bind(s);
+        }
         if let Some(m) = filters.manager_id {
             q.push(" AND r.responsible_id = ").push_bind(m);
         }
@@ -489,7 +492,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE goals SET status = $1, final_value = $2, final_report = $3, closed_at = $4, version = version + 1 \
-             WHERE org_id = $5 AND id = $6 AND status = 'active'",
+             WHERE org_id = $5 AND id = $6 AND status = 'active' AND version = $7",
         )
         .bind(closing.status.as_str())
         .bind(closing.final_value)
@@ -497,6 +500,7 @@ impl Store {
         .bind(now_ms)
         .bind(org)
         .bind(closing.id)
+        .bind(closing.version)
         .execute(&mut *tx)
         .await
         .map_err(other)?;
