@@ -532,7 +532,7 @@ pub struct GoalCard {
     pub weighted_forecast: Option<Money>,
     pub outlook: Outlook,
     pub days_left: i32,
-    /// The same count over the previous period of equal length.
+    /// The same count over the previous calendar unit (the same length before, for custom periods).
     pub previous_value: Option<i64>,
     pub children: Vec<ChildLine>,
     /// The children's targets do not add up to this goal's.

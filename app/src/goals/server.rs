@@ -661,6 +661,10 @@ pub async fn save_goal(form: GoalForm) -> Result<Goal, AppError> {
             .goal(org, parent_id)
             .await?
             .ok_or(AppError::invalid("parent", crate::error::Problem::Unknown))?;
+        // A part changes the parent's roll-up: it takes the right to change the parent.
+        if !ssr::may_edit(&ctx, ssr::goal_owner(&parent, &counter.people)).await {
+            return Err(AppError::Forbidden);
+        }
         ssr::check_child(&parent, &draft, &counter.people)?;
     }
     let goal = match form.id {

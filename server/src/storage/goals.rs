@@ -87,6 +87,37 @@ fn goal_settings(d: &GoalDraft) -> Vec<(&'static str, String)> {
     ]
 }
 
+type DbArgs<'q> = <Db as sqlx::Database>::Arguments<'q>;
+
+/// Binds a goal's settings, in the order of the goal columns both the
+/// insert and the update name: `parent_id` … `notify_daily`.
+fn bind_draft<'q>(
+    q: sqlx::query::Query<'q, Db, DbArgs<'q>>,
+    d: &'q GoalDraft,
+) -> sqlx::query::Query<'q, Db, DbArgs<'q>> {
+    q.bind(d.parent_id)
+        .bind(&d.name)
+        .bind(&d.description)
+        .bind(d.metric.as_str())
+        .bind(d.direction.as_str())
+        .bind(d.target)
+        .bind(d.period_kind.as_str())
+        .bind(i64::from(d.period.from))
+        .bind(i64::from(d.period.to))
+        .bind(d.recurring)
+        .bind(d.participants.kind.as_str())
+        .bind(d.participants.user_id)
+        .bind(d.participants.department_id)
+        .bind(&d.filters.source)
+        .bind(d.filters.pipeline_id)
+        .bind(d.filters.stage_id)
+        .bind(d.filters.manager_id)
+        .bind(d.notify.milestones)
+        .bind(d.notify.risk)
+        .bind(d.notify.deadline)
+        .bind(d.notify.daily)
+}
+
 fn day_text(day: i32) -> String {
     app::funnel::day_text(day)
 }
@@ -216,7 +247,7 @@ impl Store {
         renewed_from: Option<GoalId>,
         now_ms: i64,
     ) -> StorageResult<GoalId> {
-        sqlx::query_scalar(
+        let q = sqlx::query(
             "INSERT INTO goals (org_id, parent_id, name, description, metric, direction, target, period_kind, \
              start_day, end_day, recurring, participant, user_id, department_id, filter_source, filter_pipeline, \
              filter_stage, filter_manager, notify_milestones, notify_risk, notify_deadline, notify_daily, \
@@ -224,34 +255,10 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
              $22, $23, $24, $25) RETURNING id",
         )
-        .bind(org)
-        .bind(d.parent_id)
-        .bind(&d.name)
-        .bind(&d.description)
-        .bind(d.metric.as_str())
-        .bind(d.direction.as_str())
-        .bind(d.target)
-        .bind(d.period_kind.as_str())
-        .bind(i64::from(d.period.from))
-        .bind(i64::from(d.period.to))
-        .bind(d.recurring)
-        .bind(d.participants.kind.as_str())
-        .bind(d.participants.user_id)
-        .bind(d.participants.department_id)
-        .bind(&d.filters.source)
-        .bind(d.filters.pipeline_id)
-        .bind(d.filters.stage_id)
-        .bind(d.filters.manager_id)
-        .bind(d.notify.milestones)
-        .bind(d.notify.risk)
-        .bind(d.notify.deadline)
-        .bind(d.notify.daily)
-        .bind(renewed_from)
-        .bind(actor)
-        .bind(now_ms)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(other)
+        .bind(org);
+        let row =
+            bind_draft(q, d).bind(renewed_from).bind(actor).bind(now_ms).fetch_one(&mut **tx).await.map_err(other)?;
+        row.try_get("id").map_err(other)
     }
 
     async fn goal_change_row(
@@ -308,39 +315,14 @@ impl Store {
             return Err(StorageError::Invalid("status", Problem::Unknown));
         }
         Self::check_goal_refs(&mut tx, org, draft).await?;
-        let done = sqlx::query(
+        let q = sqlx::query(
             "UPDATE goals SET parent_id = $1, name = $2, description = $3, metric = $4, direction = $5, target = $6, \
              period_kind = $7, start_day = $8, end_day = $9, recurring = $10, participant = $11, user_id = $12, \
              department_id = $13, filter_source = $14, filter_pipeline = $15, filter_stage = $16, \
              filter_manager = $17, notify_milestones = $18, notify_risk = $19, notify_deadline = $20, \
              notify_daily = $21, version = version + 1 WHERE id = $22 AND version = $23",
-        )
-        .bind(draft.parent_id)
-        .bind(&draft.name)
-        .bind(&draft.description)
-        .bind(draft.metric.as_str())
-        .bind(draft.direction.as_str())
-        .bind(draft.target)
-        .bind(draft.period_kind.as_str())
-        .bind(i64::from(draft.period.from))
-        .bind(i64::from(draft.period.to))
-        .bind(draft.recurring)
-        .bind(draft.participants.kind.as_str())
-        .bind(draft.participants.user_id)
-        .bind(draft.participants.department_id)
-        .bind(&draft.filters.source)
-        .bind(draft.filters.pipeline_id)
-        .bind(draft.filters.stage_id)
-        .bind(draft.filters.manager_id)
-        .bind(draft.notify.milestones)
-        .bind(draft.notify.risk)
-        .bind(draft.notify.deadline)
-        .bind(draft.notify.daily)
-        .bind(id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await
-        .map_err(other)?;
+        );
+        let done = bind_draft(q, draft).bind(id).bind(version).execute(&mut *tx).await.map_err(other)?;
         if done.rows_affected() == 0 {
             return Err(StorageError::Conflict);
         }
