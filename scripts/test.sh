@@ -14,7 +14,7 @@ printf '\n== format and lints\n'
 cargo fmt --all -- --check
 # Included into both storage adapters, so cargo fmt does not reach them.
 rustfmt --edition 2021 --check server/src/storage/shared.rs server/src/storage/pipeline.rs server/src/storage/lists.rs \
-  server/src/storage/funnel.rs server/src/storage/kpi.rs server/src/storage/goals.rs
+  server/src/storage/funnel.rs server/src/storage/kpi.rs server/src/storage/norms.rs server/src/storage/goals.rs
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 

@@ -7,6 +7,7 @@
 //! - [`pipeline`] — the sales vocabulary: stages, leads, deals, activities
 //! - [`funnel`] — the live funnel: definitions, roll-up rows, reports, its page
 //! - [`kpi`] — KPIs of people, departments and the company, their page
+//! - [`norms`] — activity norms per role, who is behind them, alerts on neglected leads
 //! - [`goals`] — goals and sales plans: progress, forecast, cascade, notifications, their pages
 //! - [`demo`] — the seeded generator of a realistic sales department (server only)
 //! - [`i18n`] — Russian and English text
@@ -29,6 +30,7 @@ pub mod funnel;
 pub mod goals;
 pub mod i18n;
 pub mod kpi;
+pub mod norms;
 pub mod org;
 pub mod pipeline;
 pub mod shell;

@@ -13,6 +13,7 @@ use crate::goals::{
 };
 use crate::i18n::{Locale, Theme};
 use crate::kpi::KpiCounts;
+use crate::norms::{AlertList, Norm, NormSettings};
 use crate::org::{Department, DeptId, NewUser, OrgId, User, UserId};
 use crate::pipeline::lists::{
     ActivityFilter, ActivityList, Client, ClientFilter, ClientForm, ClientList, DealFilter, DealList,
@@ -299,6 +300,28 @@ pub trait Storage: Send + Sync + 'static {
     async fn set_call_threshold(&self, org: OrgId, seconds: i64) -> StorageResult<()>;
     /// Records what the client said of a closed deal; `NotFound` when the deal is open.
     async fn rate_deal(&self, org: OrgId, deal: DealId, csat: Option<i64>, nps: Option<i64>) -> StorageResult<()>;
+
+    /// The organisation's activity norms and response norm.
+    async fn norm_settings(&self, org: OrgId) -> StorageResult<NormSettings>;
+    /// Replaces the norms with checked `norms` if nobody saved since
+    /// `settings.version` ([`StorageError::Conflict`] otherwise).
+    async fn save_norm_settings(
+        &self,
+        org: OrgId,
+        settings: &NormSettings,
+        norms: &[Norm],
+    ) -> StorageResult<NormSettings>;
+    /// Leads of the given people (`None`: everyone) still new and unanswered
+    /// since before `unanswered_before_ms`, and leads disqualified since
+    /// `silent_since_ms` with no activity on them; each the oldest `limit` and a total.
+    async fn lead_alerts(
+        &self,
+        org: OrgId,
+        owners: Option<&[UserId]>,
+        unanswered_before_ms: i64,
+        silent_since_ms: i64,
+        limit: i64,
+    ) -> StorageResult<(AlertList, AlertList)>;
 
     /// Every goal of the organisation, active ones or all.
     async fn goals(&self, org: OrgId, active_only: bool) -> StorageResult<Vec<Goal>>;

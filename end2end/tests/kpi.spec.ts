@@ -54,14 +54,14 @@ test('an admin sets which calls count and the figures follow', async ({ page }, 
   const input = page.getByTestId('call-threshold-input');
   await expect(input).toHaveValue('30');
   await input.fill('-5');
-  await page.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByRole('button', { name: 'Сохранить', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Минимальная длительность звонка, с: не может быть отрицательной');
   const calls = await figure(page, 'calls-out');
   await input.fill('3600');
-  await page.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByRole('button', { name: 'Сохранить', exact: true }).click();
   await expect.poll(() => figure(page, 'calls-out')).toBeLessThan(calls);
   await page.getByTestId('call-threshold-input').fill('30');
-  await page.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByRole('button', { name: 'Сохранить', exact: true }).click();
   await expect.poll(() => figure(page, 'calls-out')).toBe(calls);
 });
 

@@ -320,6 +320,7 @@ pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64) -> 
     );
     measure_funnel(storage.as_ref(), rounds, head, managers[1].id).await?;
     measure_kpis(storage.as_ref(), rounds, head, managers[1].id).await?;
+    measure_norms(storage.as_ref(), rounds, head, managers[1].id).await?;
     measure_goals(storage.as_ref(), rounds, &pipelines, deals, admin.id, head).await
 }
 
@@ -420,6 +421,50 @@ async fn measure_kpis(storage: &dyn Storage, rounds: usize, head: &app::org::Use
         }
     }
     report("KPIs, all of the above", all);
+    Ok(())
+}
+
+/// The norms panel as the KPI page asks for it: today's and this week's
+/// counts of the people in scope, and both lead alerts.
+async fn measure_norms(
+    storage: &dyn Storage,
+    rounds: usize,
+    head: &app::org::User,
+    manager: i64,
+) -> anyhow::Result<()> {
+    let tz = jiff::tz::TimeZone::get(&storage.time_zone(1).await?).unwrap_or(jiff::tz::TimeZone::UTC);
+    let now = now_ms();
+    let today = funnel::day_in(&tz, now);
+    let monday = today - funnel::date_of_day(today).weekday().to_monday_zero_offset() as i32;
+    let threshold = storage.call_threshold(1).await?;
+    let response = storage.norm_settings(1).await?.response_minutes;
+    let department =
+        storage.owners(1, None, None, Visibility::Department { department: head.department_id, user: head.id }).await?;
+    let scopes: [(&str, Option<Vec<i64>>); 3] =
+        [("everyone", None), ("department", department), ("one manager", Some(vec![manager]))];
+    for (scope_name, owners) in &scopes {
+        let mut times = Vec::with_capacity(rounds);
+        let mut late = 0;
+        for _ in 0..rounds {
+            let started = Instant::now();
+            for from in [today, monday] {
+                let (from, to) = (funnel::day_start_ms(&tz, from), funnel::day_start_ms(&tz, today + 1));
+                storage.kpi_counts(1, from, to, owners.as_deref(), threshold).await?;
+            }
+            let (unanswered, silent) = storage
+                .lead_alerts(
+                    1,
+                    owners.as_deref(),
+                    now - response * 60_000,
+                    now - app::norms::SILENT_DAYS * 86_400_000,
+                    app::norms::ALERT_LIMIT,
+                )
+                .await?;
+            late = unanswered.total + silent.total;
+            times.push(started.elapsed());
+        }
+        report(&format!("norms panel, {scope_name} ({late} leads alerted)"), times);
+    }
     Ok(())
 }
 

@@ -199,6 +199,8 @@ pub async fn load_demo(storage: &dyn Storage, seed: u64) -> anyhow::Result<()> {
     let data = demo::generate(seed, now, hash);
     storage.import_demo(&data).await?;
     let goals = app::goals::demo::seed(storage, data.org.id, now).await?;
+    let norms = storage.norm_settings(data.org.id).await?;
+    storage.save_norm_settings(data.org.id, &norms, &app::norms::DEMO_NORMS).await?;
     println!(
         "Demo data: {} people, {} leads, {} deals, {} stage events, {} activities, {} goals ({} ms).",
         data.users.len(),

@@ -406,11 +406,11 @@ pub fn final_status(value: Option<i64>, target: i64, direction: Direction) -> Go
     }
 }
 
-/// Milestones (percent) passed between two readings of progress, lowest first.
-pub fn milestones_crossed(before: Option<i64>, now: Option<i64>) -> Vec<i64> {
-    let Some(now) = now else { return Vec::new() };
-    let before = before.unwrap_or(i64::MIN);
-    MILESTONES.iter().copied().filter(|m| before < *m && now >= *m).collect()
+/// Milestones (percent) a progress reading has reached, lowest first; the
+/// notice table's uniqueness keeps each from being raised twice.
+pub fn milestones_reached(percent: Option<i64>) -> Vec<i64> {
+    let Some(now) = percent else { return Vec::new() };
+    MILESTONES.iter().copied().filter(|m| now >= *m).collect()
 }
 
 /// Shares `target` among parts: evenly, by weights, or as given (`Manual`,
@@ -559,7 +559,6 @@ pub struct GoalsDashboard {
     pub cards: Vec<GoalCard>,
     /// May the caller create goals at all.
     pub may_create: bool,
-    pub today_text: String,
     pub computed_at: i64,
 }
 

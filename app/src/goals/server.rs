@@ -18,7 +18,7 @@ pub mod ssr {
     use crate::error::{AppError, Problem};
     use crate::funnel::{day_in, day_of_date, day_start_ms, parse_day, Day, Period, MAX_PERIOD_DAYS};
     use crate::goals::*;
-    use crate::org::{DeptId, OrgId, User, UserId};
+    use crate::org::{OrgId, User, UserId};
     use crate::pipeline::{clean_text, optional_text};
     use crate::storage::{GoalClosing, NewNotice, Storage, StorageResult, TallyRequest};
 
@@ -465,7 +465,7 @@ pub mod ssr {
             let standing = counter.standing(goal, value);
             let percent = standing.percent(goal.direction);
             if goal.notify.milestones && goal.direction == Direction::Higher {
-                for m in milestones_crossed(None, percent) {
+                for m in milestones_reached(percent) {
                     notices.extend(to_all(NoticeKind::Milestone, m, m, recipients(goal, &counter.people)));
                 }
             }
@@ -538,11 +538,6 @@ pub mod ssr {
             && goal.status == GoalStatus::Active
             && (editable || goal.participants.user_id == Some(caller))
     }
-
-    /// The people of a department, for cascade checks.
-    pub fn department_of(people: &[User], user: UserId) -> Option<DeptId> {
-        people.iter().find(|u| u.id == user).and_then(|u| u.department_id)
-    }
 }
 
 /// Which goals the dashboard shows.
@@ -592,12 +587,7 @@ pub async fn load_goals(request: GoalsRequest) -> Result<GoalsDashboard, AppErro
         cards.push(counter.card(goal, &children, editable, may_record).await?);
     }
     let may_create = ctx.authorize(Module::Goals, Action::Create).await.is_ok();
-    Ok(GoalsDashboard {
-        cards,
-        may_create,
-        today_text: crate::funnel::day_text(counter.today),
-        computed_at: counter.now_ms,
-    })
+    Ok(GoalsDashboard { cards, may_create, computed_at: counter.now_ms })
 }
 
 /// One goal: its card, ranking, daily plan and fact, history and, once closed, the frozen report.

@@ -122,11 +122,11 @@ fn averages_round_half_up_and_nothing_is_no_figure() {
 
 #[test]
 fn milestones_fire_once_each() {
-    assert_eq!(milestones_crossed(None, Some(49)), Vec::<i64>::new());
-    assert_eq!(milestones_crossed(None, Some(80)), vec![50, 75]);
-    assert_eq!(milestones_crossed(Some(50), Some(100)), vec![75, 100]);
-    assert_eq!(milestones_crossed(Some(100), Some(140)), Vec::<i64>::new());
-    assert_eq!(milestones_crossed(Some(10), None), Vec::<i64>::new());
+    assert_eq!(milestones_reached(Some(49)), Vec::<i64>::new());
+    assert_eq!(milestones_reached(Some(80)), vec![50, 75]);
+    assert_eq!(milestones_reached(Some(100)), vec![50, 75, 100]);
+    assert_eq!(milestones_reached(Some(140)), vec![50, 75, 100]);
+    assert_eq!(milestones_reached(None), Vec::<i64>::new());
 }
 
 #[test]

@@ -336,10 +336,15 @@ impl Texts {
             "csat" => self.csat,
             "nps" => self.nps,
             "key" => "key",
-            other => match GOAL_FIELDS.iter().position(|f| *f == other) {
-                Some(i) => self.goal_fields[i],
-                None => self.err_unknown_value,
-            },
+            other => {
+                if let Some(i) = GOAL_FIELDS.iter().position(|f| *f == other) {
+                    self.goal_fields[i]
+                } else if let Some(i) = crate::norms::page::NORM_FIELDS.iter().position(|f| *f == other) {
+                    crate::norms::page::norm_texts(self.lang).fields[i]
+                } else {
+                    self.err_unknown_value
+                }
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use super::server::{load_kpis, SetCallThreshold};
 use super::{KpiCounts, KpiReport, KpiRequest, KpiRow};
 use crate::funnel::page::{clock, duration_text, encode, funnel_texts, percent, Compared, FunnelTexts};
 use crate::funnel::{csv, PeriodPreset};
+use crate::norms::page::NormsPanel;
 use crate::pipeline::format_rubles;
 use crate::pipeline::server::board_options;
 use crate::shell::use_ui;
@@ -396,6 +397,8 @@ pub fn KpiPage() -> impl IntoView {
                 </select>
             </label>
         </div>
+        <NormsPanel manager_id=Signal::derive(move || request.with(|r| r.manager_id))
+            department_id=Signal::derive(move || request.with(|r| r.department_id)) reload />
         {move || match report.get() {
             None => view! { <p class="loading">{t().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any(),

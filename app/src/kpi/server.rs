@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::pipeline::DealId;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use std::collections::BTreeMap;
 
     use crate::access::guard::Ctx;

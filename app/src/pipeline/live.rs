@@ -41,6 +41,9 @@ pub enum Subject {
     /// Goals were set, changed, closed or noticed: goal pages refetch what
     /// their rights show, so every listener of the organisation hears it.
     Goals,
+    /// An organisation-wide setting changed (the activity norms): every
+    /// listener of the organisation refetches.
+    Settings,
 }
 
 /// The fan-out point between mutations and open browsers of this server.
@@ -102,14 +105,16 @@ fn events(
         loop {
             match receiver.recv().await {
                 Ok(change)
-                    if change.org == org && (change.subject == Subject::Goals || grant.permits(change.owner)) =>
+                    if change.org == org
+                        && (matches!(change.subject, Subject::Goals | Subject::Settings)
+                            || grant.permits(change.owner)) =>
                 {
                     let event = match change.subject {
                         Subject::Deal { pipeline_id, deal_id } => Event::default()
                             .event("deal")
                             .json_data(LiveEvent { pipeline_id, deal_id })
                             .unwrap_or_default(),
-                        Subject::Work | Subject::Goals => Event::default().event("work").data(""),
+                        Subject::Work | Subject::Goals | Subject::Settings => Event::default().event("work").data(""),
                     };
                     return Some((Ok(event), receiver));
                 }

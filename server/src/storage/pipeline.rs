@@ -961,7 +961,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE leads SET status = $1, disqualify_reason = $2, first_response_at = COALESCE(first_response_at, $3), \
-             version = version + 1 WHERE id = $4",
+             disqualified_at = CASE WHEN $2 IS NULL THEN NULL ELSE $3 END, version = version + 1 WHERE id = $4",
         )
         .bind(status.as_str())
         .bind(reason)

@@ -58,4 +58,5 @@ include!("pipeline.rs");
 include!("lists.rs");
 include!("funnel.rs");
 include!("kpi.rs");
+include!("norms.rs");
 include!("goals.rs");

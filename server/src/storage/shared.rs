@@ -393,6 +393,7 @@ impl Storage for Store {
     async fn import_demo(&self, data: &DemoData) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
         for table in [
+            "activity_norms",
             "goal_notices",
             "goal_entries",
             "goal_changes",
@@ -511,6 +512,30 @@ impl Storage for Store {
 
     async fn rate_deal(&self, org: OrgId, deal: DealId, csat: Option<i64>, nps: Option<i64>) -> StorageResult<()> {
         self.rate_deal_impl(org, deal, csat, nps).await
+    }
+
+    async fn norm_settings(&self, org: OrgId) -> StorageResult<app::norms::NormSettings> {
+        self.norm_settings_impl(org).await
+    }
+
+    async fn save_norm_settings(
+        &self,
+        org: OrgId,
+        settings: &app::norms::NormSettings,
+        norms: &[app::norms::Norm],
+    ) -> StorageResult<app::norms::NormSettings> {
+        self.save_norm_settings_impl(org, settings, norms).await
+    }
+
+    async fn lead_alerts(
+        &self,
+        org: OrgId,
+        owners: Option<&[UserId]>,
+        unanswered_before_ms: i64,
+        silent_since_ms: i64,
+        limit: i64,
+    ) -> StorageResult<(app::norms::AlertList, app::norms::AlertList)> {
+        self.lead_alerts_impl(org, owners, unanswered_before_ms, silent_since_ms, limit).await
     }
 
     async fn goals(&self, org: OrgId, active_only: bool) -> StorageResult<Vec<app::goals::Goal>> {
@@ -818,7 +843,7 @@ async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoDa
     );
     insert_all!(
             "leads",
-            "id, org_id, title, source, contact_name, phone, status, disqualify_reason, responsible_id, client_id, created_at, first_response_at",
+            "id, org_id, title, source, contact_name, phone, status, disqualify_reason, responsible_id, client_id, created_at, first_response_at, disqualified_at",
             data.leads,
             |b, l| {
                 b.push_bind(l.id)
@@ -832,7 +857,9 @@ async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoDa
                     .push_bind(l.responsible_id)
                     .push_bind(l.client_id)
                     .push_bind(l.created_at)
-                    .push_bind(l.first_response_at);
+                    .push_bind(l.first_response_at)
+                    // The demo disqualifies a lead at its first response.
+                    .push_bind(l.first_response_at.filter(|_| l.status == LeadStatus::Disqualified));
             }
         );
     insert_all!(

@@ -69,6 +69,7 @@ include!("pipeline.rs");
 include!("lists.rs");
 include!("funnel.rs");
 include!("kpi.rs");
+include!("norms.rs");
 include!("goals.rs");
 
 /// Runs `PRAGMA integrity_check` on a database file: "ok" when it is sound.
