@@ -44,25 +44,32 @@ test('an admin sets the norms: mistakes are explained, a new norm shows for ever
   await expect(norms.getByRole('alert')).toHaveText('Роль, показатель и период нормы: уже занято');
   await rows.nth(4).getByTestId('norm-kind').selectOption('chats');
   await norms.getByTestId('norm-response').fill('-1');
-  await norms.getByTestId('norm-response').press('Tab');
   await norms.getByTestId('norms-save').click();
   await expect(norms.getByRole('alert')).toHaveText('Первый ответ на лид: не может быть отрицательной');
 
   // Fixed, it saves, and every manager gets a chats norm of 3 a day.
   await norms.getByTestId('norm-response').fill('20');
-  await norms.getByTestId('norm-response').press('Tab');
   await rows.nth(4).getByTestId('norm-target').fill('3');
-  await rows.nth(4).getByTestId('norm-target').press('Tab');
   await norms.getByTestId('norms-save').click();
   await expect(norms.getByRole('status')).toHaveText('Нормы сохранены');
+  // Saved norms come back ordered by role, period and figure.
+  await expect(rows).toHaveCount(5);
+  const chats = norms.locator('[data-norm="manager-chats-day"]');
+  await expect(chats.getByTestId('norm-target')).toHaveValue('3');
   await expect(norms.locator('[data-testid="norm-chats-day"]')).toHaveCount(25);
   await expect(norms.locator('[data-testid="norm-chats-day"]').first()).toContainText('/ 3');
   await expect(norms.getByTestId('alert-unanswered')).toContainText('дольше 20 мин');
 
+  // An unsaved edit can be thrown away.
+  await chats.getByTestId('norm-target').fill('7');
+  await norms.getByTestId('norms-discard').click();
+  await expect(chats.getByTestId('norm-target')).toHaveValue('3');
+  await expect(norms.getByTestId('norms-discard')).toHaveCount(0);
+
   // Back as it was (the editor stays open after a save): the extra norm removed, 15 minutes.
-  await rows.nth(4).getByRole('button', { name: 'Убрать' }).click();
+  await chats.getByRole('button', { name: 'Убрать' }).click();
+  await expect(rows).toHaveCount(4);
   await norms.getByTestId('norm-response').fill('15');
-  await norms.getByTestId('norm-response').press('Tab');
   await norms.getByTestId('norms-save').click();
   await expect(norms.locator('[data-testid="norm-chats-day"]')).toHaveCount(0);
   await expect(norms.getByTestId('alert-unanswered')).toContainText('дольше 15 мин');

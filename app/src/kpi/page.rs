@@ -345,6 +345,9 @@ pub fn KpiPage() -> impl IntoView {
             reload.update(|n| *n += 1);
         }
     });
+    // Memos, so that changing the period does not refetch the norms, which ignore it.
+    let norms_manager = Memo::new(move |_| request.with(|r| r.manager_id));
+    let norms_department = Memo::new(move |_| request.with(|r| r.department_id));
     let parse_id = |ev: &leptos::ev::Event| event_target_value(ev).parse::<i64>().ok();
     let custom = move || request.with(|r| r.preset == Some(PeriodPreset::Custom));
 
@@ -397,8 +400,7 @@ pub fn KpiPage() -> impl IntoView {
                 </select>
             </label>
         </div>
-        <NormsPanel manager_id=Signal::derive(move || request.with(|r| r.manager_id))
-            department_id=Signal::derive(move || request.with(|r| r.department_id)) reload />
+        <NormsPanel manager_id=norms_manager.into() department_id=norms_department.into() reload />
         {move || match report.get() {
             None => view! { <p class="loading">{t().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any(),

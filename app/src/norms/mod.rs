@@ -103,7 +103,7 @@ pub const DEMO_NORMS: [Norm; 4] = [
 ];
 
 /// Checks settings before they are stored: counts within 0…[`MAX_NORM`]
-/// (0 drops the norm), one norm per role, kind and period, and a response
+/// (0 drops the norm), one row per role, kind and period, and a response
 /// norm of 1…[`MAX_RESPONSE_MINUTES`] minutes. Returns the norms to keep, in a stable order.
 pub fn check_settings(settings: &NormSettings) -> Result<Vec<Norm>, AppError> {
     if settings.response_minutes < 0 {
@@ -115,8 +115,7 @@ pub fn check_settings(settings: &NormSettings) -> Result<Vec<Norm>, AppError> {
     if settings.response_minutes > MAX_RESPONSE_MINUTES {
         return Err(AppError::invalid("response_minutes", Problem::TooLarge));
     }
-    let mut kept: Vec<Norm> = Vec::new();
-    for n in &settings.norms {
+    for (i, n) in settings.norms.iter().enumerate() {
         if !NORM_ROLES.contains(&n.role) {
             return Err(AppError::invalid("role", Problem::Unknown));
         }
@@ -126,45 +125,52 @@ pub fn check_settings(settings: &NormSettings) -> Result<Vec<Norm>, AppError> {
         if n.target > MAX_NORM {
             return Err(AppError::invalid("norm_target", Problem::TooLarge));
         }
-        if kept.iter().any(|k| (k.role, k.kind, k.per) == (n.role, n.kind, n.per)) {
+        // Every row counts here, zeros too, so the answer never depends on the rows' order.
+        if settings.norms[..i].iter().any(|k| (k.role, k.kind, k.per) == (n.role, n.kind, n.per)) {
             return Err(AppError::invalid("norm", Problem::Taken));
         }
-        if n.target > 0 {
-            kept.push(*n);
-        }
     }
+    let mut kept: Vec<Norm> = settings.norms.iter().copied().filter(|n| n.target > 0).collect();
     kept.sort_by_key(|n| (n.role, n.per, n.kind));
     Ok(kept)
 }
 
-/// The share of a period's working time that has passed, 0…1: the working
-/// day is [`WORK_START_MINUTE`]…[`WORK_END_MINUTE`], the week Monday to Friday.
+/// Working minutes of a period: how many have passed and how many there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkTime {
+    pub passed: i64,
+    pub total: i64,
+}
+
+/// The working time of a norm's period as it stands: the working day is
+/// [`WORK_START_MINUTE`]…[`WORK_END_MINUTE`], the week Monday to Friday.
 /// `weekday` counts from Monday = 0; `minute` is minutes after local midnight.
 /// `None` for a daily norm on a day off.
-pub fn work_share(per: NormPer, weekday: i64, minute: i64) -> Option<f64> {
+pub fn work_time(per: NormPer, weekday: i64, minute: i64) -> Option<WorkTime> {
     let length = WORK_END_MINUTE - WORK_START_MINUTE;
     let today = (minute - WORK_START_MINUTE).clamp(0, length);
     let working_day = weekday < WORK_DAYS;
     match per {
-        NormPer::Day => working_day.then(|| today as f64 / length as f64),
+        NormPer::Day => working_day.then_some(WorkTime { passed: today, total: length }),
         NormPer::Week => {
-            let done = weekday.min(WORK_DAYS) * length + if working_day { today } else { 0 };
-            Some(done as f64 / (WORK_DAYS * length) as f64)
+            let passed = weekday.min(WORK_DAYS) * length + if working_day { today } else { 0 };
+            Some(WorkTime { passed, total: WORK_DAYS * length })
         }
     }
 }
 
-/// What a norm asks for by now: the target times the working time passed, rounded down.
-pub fn expected_by_now(target: i64, share: f64) -> i64 {
-    (target as f64 * share).floor() as i64
+/// What a norm asks for by now: the target times the share of working time
+/// passed, rounded down, in whole numbers so no float error drops a call.
+pub fn expected_by_now(target: i64, time: WorkTime) -> i64 {
+    target * time.passed / time.total.max(1)
 }
 
-/// How `actual` stands against a norm of `target` with `share` of its working time passed.
-pub fn pace(actual: i64, target: i64, share: Option<f64>) -> Pace {
-    match share {
+/// How `actual` stands against a norm of `target` at working time `time`.
+pub fn pace(actual: i64, target: i64, time: Option<WorkTime>) -> Pace {
+    match time {
         _ if actual >= target => Pace::Done,
         None => Pace::DayOff,
-        Some(s) if actual < expected_by_now(target, s) => Pace::Behind,
+        Some(t) if actual < expected_by_now(target, t) => Pace::Behind,
         Some(_) => Pace::OnPace,
     }
 }
@@ -212,14 +218,14 @@ pub fn statuses(
         .map(|n| {
             let counts = if n.per == NormPer::Day { today } else { week };
             let actual = n.kind.actual(counts);
-            let share = work_share(n.per, weekday, minute);
+            let time = work_time(n.per, weekday, minute);
             NormStatus {
                 kind: n.kind,
                 per: n.per,
                 target: n.target,
                 actual,
-                expected: share.map_or(0, |s| expected_by_now(n.target, s)),
-                pace: pace(actual, n.target, share),
+                expected: time.map_or(0, |t| expected_by_now(n.target, t)),
+                pace: pace(actual, n.target, time),
             }
         })
         .collect()

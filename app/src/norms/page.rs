@@ -1,6 +1,6 @@
 //! The norms panel on the KPI page: who is behind today and this week, the
 //! lead alerts, and the norms editor for those who may set them. It reloads
-//! with the KPI page and once a minute, since a lead becomes late by itself.
+//! on the KPI page's live events and once a minute, since a lead becomes late by itself.
 
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
@@ -8,6 +8,7 @@ use strum::IntoEnumIterator;
 use super::server::{load_norms, SaveNorms};
 use super::{AlertList, Norm, NormKind, NormPer, NormPerson, NormSettings, NormsReport, Pace, NORM_ROLES};
 use crate::access::Role;
+use crate::error::{AppError, Problem};
 use crate::funnel::page::{clock, duration_text, funnel_texts, FunnelTexts};
 use crate::org::{DeptId, UserId};
 use crate::shell::use_ui;
@@ -44,6 +45,7 @@ pub struct NormTexts {
     pub remove: &'static str,
     pub save: &'static str,
     pub saved: &'static str,
+    pub discard: &'static str,
     pub zero_hint: &'static str,
     pub fields: [&'static str; 3],
 }
@@ -76,6 +78,7 @@ pub static RU: NormTexts = NormTexts {
     remove: "Убрать",
     save: "Сохранить нормы",
     saved: "Нормы сохранены",
+    discard: "Отменить изменения",
     zero_hint: "Звонки считаются от порога длительности; норма 0 убирает строку.",
     fields: ["Первый ответ на лид", "Норма", "Роль, показатель и период нормы"],
 };
@@ -108,6 +111,7 @@ pub static EN: NormTexts = NormTexts {
     remove: "Remove",
     save: "Save the norms",
     saved: "Norms saved",
+    discard: "Discard changes",
     zero_hint: "Calls count from the length threshold; a norm of 0 removes the row.",
     fields: ["First response to a lead", "Norm", "The norm's role, figure and period"],
 };
@@ -197,87 +201,210 @@ fn Alerts(list: AlertList, title: String, testid: &'static str, now: i64, silent
     }
 }
 
-/// The norms editor: rows of (role, figure, period, count) and the response
-/// norm. The draft lives in the panel, so a live reload keeps what is typed.
-#[component]
-fn Editor(
-    settings: NormSettings,
-    draft: RwSignal<Option<NormSettings>>,
-    save: ServerAction<SaveNorms>,
-    open: RwSignal<bool>,
-) -> impl IntoView {
-    let ui = use_ui();
-    let nt = move || norm_texts(ui.texts().lang);
-    let current = StoredValue::new(settings);
-    let value = move || draft.get().unwrap_or_else(|| current.get_value());
-    let edit = move |f: &dyn Fn(&mut NormSettings)| {
-        let mut s = value();
-        f(&mut s);
-        draft.set(Some(s));
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        save.dispatch(SaveNorms { settings: value() });
-    };
-    let rows = move || {
-        value()
+/// One row of the editor as typed: the count stays text until it is saved,
+/// so half-typed input is never rewritten under the cursor.
+#[derive(Clone, Debug, PartialEq)]
+struct EditRow {
+    /// Keeps a row's inputs in place while others are added or removed.
+    key: u32,
+    role: Role,
+    kind: NormKind,
+    per: NormPer,
+    target: String,
+}
+
+/// The editor's working copy of the norms.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Draft {
+    rows: Vec<EditRow>,
+    response: String,
+    version: i64,
+    /// Changed since it was last loaded or saved: a live reload then leaves it alone.
+    dirty: bool,
+    next_key: u32,
+}
+
+impl Draft {
+    fn of(settings: &NormSettings) -> Draft {
+        let rows: Vec<EditRow> = settings
             .norms
             .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let n = *n;
-                view! {
-                    <tr data-testid="norm-row">
-                        <td>
-                            <select aria-label=move || nt().role on:change=move |ev| {
-                                let role = event_target_value(&ev).parse().unwrap_or(Role::Manager);
-                                edit(&|s| s.norms[i].role = role);
-                            }>
-                                {NORM_ROLES.iter().map(|r| view! {
-                                    <option value=r.as_str() selected=*r == n.role>{move || role_text(*r, nt())}</option>
-                                }).collect_view()}
-                            </select>
-                        </td>
-                        <td>
-                            <select aria-label=move || nt().kind data-testid="norm-kind" on:change=move |ev| {
-                                let kind = event_target_value(&ev).parse().unwrap_or(NormKind::Calls);
-                                edit(&|s| s.norms[i].kind = kind);
-                            }>
-                                {NormKind::iter().enumerate().map(|(k, kind)| view! {
-                                    <option value=kind.as_str() selected=kind == n.kind>{move || nt().kinds[k]}</option>
-                                }).collect_view()}
-                            </select>
-                        </td>
-                        <td>
-                            <select aria-label=move || nt().period data-testid="norm-per" on:change=move |ev| {
-                                let per = event_target_value(&ev).parse().unwrap_or(NormPer::Day);
-                                edit(&|s| s.norms[i].per = per);
-                            }>
-                                {NormPer::iter().enumerate().map(|(k, per)| view! {
-                                    <option value=per.as_str() selected=per == n.per>{move || nt().per[k]}</option>
-                                }).collect_view()}
-                            </select>
-                        </td>
-                        <td>
-                            <input type="number" inputmode="numeric" aria-label=move || nt().target data-testid="norm-target"
-                                prop:value=n.target.to_string() on:change=move |ev| {
-                                    // Unreadable input goes to the server as -1 and comes back explained.
-                                    let target = event_target_value(&ev).trim().parse().unwrap_or(-1);
-                                    edit(&|s| s.norms[i].target = target);
-                                } />
-                        </td>
-                        <td>
-                            <button type="button" on:click=move |_| edit(&|s| { s.norms.remove(i); })>{move || nt().remove}</button>
-                        </td>
-                    </tr>
-                }
-            })
-            .collect_view()
+            .zip(0..)
+            .map(|(n, key)| EditRow { key, role: n.role, kind: n.kind, per: n.per, target: n.target.to_string() })
+            .collect();
+        Draft {
+            next_key: rows.len() as u32,
+            rows,
+            response: settings.response_minutes.to_string(),
+            version: settings.version,
+            dirty: false,
+        }
+    }
+
+    /// The settings to send, or the field that is not a number.
+    fn settings(&self) -> Result<NormSettings, AppError> {
+        let number = |text: &str, field: &str| {
+            text.trim().parse::<i64>().map_err(|_| AppError::invalid(field, Problem::NotANumber))
+        };
+        let norms = self
+            .rows
+            .iter()
+            .map(|r| Ok(Norm { role: r.role, kind: r.kind, per: r.per, target: number(&r.target, "norm_target")? }))
+            .collect::<Result<Vec<Norm>, AppError>>()?;
+        Ok(NormSettings { norms, response_minutes: number(&self.response, "response_minutes")?, version: self.version })
+    }
+
+    fn edit(&mut self, key: u32, change: impl FnOnce(&mut EditRow)) {
+        if let Some(row) = self.rows.iter_mut().find(|r| r.key == key) {
+            change(row);
+            self.dirty = true;
+        }
+    }
+}
+
+/// A value of the draft's row `key`, or the default once the row is gone.
+fn row_value<T: Default>(draft: RwSignal<Draft>, key: u32, f: impl FnOnce(&EditRow) -> T) -> T {
+    draft.with(|d| d.rows.iter().find(|r| r.key == key).map(f).unwrap_or_default())
+}
+
+/// One editable norm; it reads and writes its own row of the draft.
+#[component]
+fn NormRowEditor(key: u32, draft: RwSignal<Draft>) -> impl IntoView {
+    let ui = use_ui();
+    let nt = move || norm_texts(ui.texts().lang);
+    let read = move |f: fn(&EditRow) -> String| row_value(draft, key, f);
+    view! {
+        <tr data-testid="norm-row" data-norm=move || read(|r| format!("{}-{}-{}", r.role.as_str(), r.kind.as_str(), r.per.as_str()))>
+            <td>
+                <select aria-label=move || nt().role on:change=move |ev| {
+                    let role = event_target_value(&ev).parse().unwrap_or(Role::Manager);
+                    draft.update(|d| d.edit(key, |r| r.role = role));
+                }>
+                    {NORM_ROLES.iter().map(|r| {
+                        let value = r.as_str();
+                        view! { <option value=value selected=move || row_value(draft, key, |row| row.role.as_str() == value)>{move || role_text(*r, nt())}</option> }
+                    }).collect_view()}
+                </select>
+            </td>
+            <td>
+                <select aria-label=move || nt().kind data-testid="norm-kind" on:change=move |ev| {
+                    let kind = event_target_value(&ev).parse().unwrap_or(NormKind::Calls);
+                    draft.update(|d| d.edit(key, |r| r.kind = kind));
+                }>
+                    {NormKind::iter().enumerate().map(|(k, kind)| {
+                        let value = kind.as_str();
+                        view! { <option value=value selected=move || row_value(draft, key, |row| row.kind.as_str() == value)>{move || nt().kinds[k]}</option> }
+                    }).collect_view()}
+                </select>
+            </td>
+            <td>
+                <select aria-label=move || nt().period data-testid="norm-per" on:change=move |ev| {
+                    let per = event_target_value(&ev).parse().unwrap_or(NormPer::Day);
+                    draft.update(|d| d.edit(key, |r| r.per = per));
+                }>
+                    {NormPer::iter().enumerate().map(|(k, per)| {
+                        let value = per.as_str();
+                        view! { <option value=value selected=move || row_value(draft, key, |row| row.per.as_str() == value)>{move || nt().per[k]}</option> }
+                    }).collect_view()}
+                </select>
+            </td>
+            <td>
+                <input type="number" inputmode="numeric" aria-label=move || nt().target data-testid="norm-target"
+                    prop:value=move || read(|r| r.target.clone())
+                    on:input=move |ev| {
+                        let target = event_target_value(&ev);
+                        draft.update(|d| d.edit(key, |r| r.target = target));
+                    } />
+            </td>
+            <td>
+                <button type="button" on:click=move |_| draft.update(|d| {
+                    d.rows.retain(|r| r.key != key);
+                    d.dirty = true;
+                })>{move || nt().remove}</button>
+            </td>
+        </tr>
+    }
+}
+
+/// The norms editor: rows of (role, figure, period, count) and the response
+/// norm. It lives outside the panel's reloads, so nothing typed is lost; a
+/// draft nobody touched follows the latest saved norms.
+#[component]
+fn Editor(base: Memo<Option<NormSettings>>, tick: RwSignal<u32>) -> impl IntoView {
+    let ui = use_ui();
+    let nt = move || norm_texts(ui.texts().lang);
+    let draft = RwSignal::new(Draft::default());
+    let open = RwSignal::new(false);
+    let save = ServerAction::<SaveNorms>::new();
+    // Unreadable numbers are explained here, without a round trip.
+    let local_error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        if let Some(settings) = base.get() {
+            if !draft.with_untracked(|d| d.dirty) {
+                draft.set(Draft::of(&settings));
+            }
+        }
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(saved)) => {
+            draft.set(Draft::of(&saved));
+            tick.update(|n| *n += 1);
+        }
+        // Someone saved first: their norms replace the draft, with the message.
+        Some(Err(AppError::Conflict)) => {
+            if let Some(latest) = base.get_untracked() {
+                draft.set(Draft::of(&latest));
+            }
+            tick.update(|n| *n += 1);
+        }
+        _ => {}
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match draft.with_untracked(Draft::settings) {
+            Ok(settings) => {
+                local_error.set(None);
+                save.dispatch(SaveNorms { settings });
+            }
+            Err(e) => local_error.set(Some(e)),
+        }
+    };
+    let add = move |_| {
+        draft.update(|d| {
+            let key = d.next_key;
+            d.next_key += 1;
+            d.rows.push(EditRow {
+                key,
+                role: Role::Manager,
+                kind: NormKind::Calls,
+                per: NormPer::Day,
+                target: "1".into(),
+            });
+            d.dirty = true;
+        })
+    };
+    let discard = move |_| {
+        local_error.set(None);
+        if let Some(settings) = base.get_untracked() {
+            draft.set(Draft::of(&settings));
+        }
+    };
+    let message = move || {
+        if let Some(e) = local_error.get() {
+            return Some(view! { <span class="error" role="alert">{e.message(ui.texts())}</span> }.into_any());
+        }
+        match save.value().get() {
+            Some(Err(e)) => Some(view! { <span class="error" role="alert">{e.message(ui.texts())}</span> }.into_any()),
+            Some(Ok(_)) if !draft.with(|d| d.dirty) => {
+                Some(view! { <span class="muted" role="status">{nt().saved}</span> }.into_any())
+            }
+            _ => None,
+        }
     };
     view! {
         <details class="norms-editor" prop:open=move || open.get()>
             <summary data-testid="norms-configure" on:click=move |ev| {
-                // The panel redraws on live reloads; the page keeps whether the editor is open.
+                // Drawn by the page, not the browser, so the state is the page's to keep.
                 ev.prevent_default();
                 open.update(|o| *o = !*o);
             }>{move || nt().configure}</summary>
@@ -285,10 +412,13 @@ fn Editor(
                 <label>
                     <span>{move || nt().response}</span>
                     <input type="number" inputmode="numeric" data-testid="norm-response"
-                        prop:value=move || value().response_minutes.to_string()
-                        on:change=move |ev| {
-                            let m = event_target_value(&ev).trim().parse().unwrap_or(0);
-                            edit(&|s| s.response_minutes = m);
+                        prop:value=move || draft.with(|d| d.response.clone())
+                        on:input=move |ev| {
+                            let text = event_target_value(&ev);
+                            draft.update(|d| {
+                                d.response = text;
+                                d.dirty = true;
+                            });
                         } />
                 </label>
                 <div class="table-wrap">
@@ -300,35 +430,28 @@ fn Editor(
                             <th scope="col">{move || nt().target}</th>
                             <th></th>
                         </tr></thead>
-                        <tbody>{rows}</tbody>
+                        <tbody>
+                            <For each=move || draft.with(|d| d.rows.iter().map(|r| r.key).collect::<Vec<u32>>())
+                                key=|key| *key
+                                children=move |key| view! { <NormRowEditor key draft /> } />
+                        </tbody>
                     </table>
                 </div>
                 <p class="muted">{move || nt().zero_hint}</p>
                 <div class="row">
-                    <button type="button" data-testid="norm-add" on:click=move |_| edit(&|s| s.norms.push(Norm {
-                        role: Role::Manager, kind: NormKind::Calls, per: NormPer::Day, target: 1,
-                    }))>{move || nt().add}</button>
+                    <button type="button" data-testid="norm-add" on:click=add>{move || nt().add}</button>
                     <button type="submit" data-testid="norms-save" disabled=move || save.pending().get()>{move || nt().save}</button>
-                    {move || match save.value().get() {
-                        Some(Err(e)) => Some(view! { <span class="error" role="alert">{e.message(ui.texts())}</span> }.into_any()),
-                        Some(Ok(_)) if draft.with(Option::is_none) => Some(view! { <span class="muted" role="status">{nt().saved}</span> }.into_any()),
-                        _ => None,
-                    }}
+                    <Show when=move || draft.with(|d| d.dirty)>
+                        <button type="button" data-testid="norms-discard" on:click=discard>{move || nt().discard}</button>
+                    </Show>
+                    {message}
                 </div>
             </form>
         </details>
     }
 }
 
-/// What the panel keeps across live reloads: the editor's draft, whether it is open, and the save.
-#[derive(Clone, Copy)]
-struct EditorState {
-    draft: RwSignal<Option<NormSettings>>,
-    open: RwSignal<bool>,
-    save: ServerAction<SaveNorms>,
-}
-
-fn panel(r: NormsReport, editor: EditorState) -> impl IntoView {
+fn panel(r: NormsReport) -> impl IntoView {
     let ui = use_ui();
     let nt = norm_texts(ui.texts().lang);
     let ft = funnel_texts(ui.texts().lang);
@@ -359,10 +482,6 @@ fn panel(r: NormsReport, editor: EditorState) -> impl IntoView {
                 now=r.computed_at silent=false />
             <Alerts list=r.silent.clone() title=nt.silent.to_string() testid="alert-silent" now=r.computed_at silent=true />
         </div>
-        {r.may_configure.then(|| {
-            let EditorState { draft, open, save } = editor;
-            view! { <Editor settings=r.settings.clone() draft save open /> }
-        })}
     }
 }
 
@@ -375,23 +494,20 @@ pub fn NormsPanel(
     reload: RwSignal<u32>,
 ) -> impl IntoView {
     let ui = use_ui();
+    // The panel's own reasons to look again: a save, and the clock.
+    let tick = RwSignal::new(0u32);
     let report = LocalResource::new(move || {
         reload.track();
+        tick.track();
         load_norms(manager_id.get(), department_id.get())
     });
-    let draft = RwSignal::new(None::<NormSettings>);
-    let save = ServerAction::<SaveNorms>::new();
-    let editor = EditorState { draft, open: RwSignal::new(false), save };
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            draft.set(None);
-            reload.update(|n| *n += 1);
-        }
-    });
+    let latest = Memo::new(move |_| report.get().and_then(Result::ok));
+    let base = Memo::new(move |_| latest.get().filter(|r| r.may_configure).map(|r| r.settings));
+    let may_configure = Memo::new(move |_| base.with(Option::is_some));
     // A lead turns late with nobody touching it, so the panel also looks again each minute.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || reload.update(|n| *n += 1), std::time::Duration::from_secs(60));
+        let handle = set_interval_with_handle(move || tick.update(|n| *n += 1), std::time::Duration::from_secs(60));
         if let Ok(handle) = handle {
             on_cleanup(move || handle.clear());
         }
@@ -402,8 +518,11 @@ pub fn NormsPanel(
             {move || match report.get() {
                 None => view! { <p class="loading">{ui.texts().loading}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e.message(ui.texts())}</p> }.into_any(),
-                Some(Ok(r)) => panel(r, editor).into_any(),
+                Some(Ok(r)) => panel(r).into_any(),
             }}
+            <Show when=move || may_configure.get()>
+                <Editor base tick />
+            </Show>
         </section>
     }
 }

@@ -12,44 +12,63 @@ fn norm(kind: NormKind, per: NormPer, target: i64) -> Norm {
     Norm { role: Role::Manager, kind, per, target }
 }
 
+fn time(passed: i64, total: i64) -> Option<WorkTime> {
+    Some(WorkTime { passed, total })
+}
+
 #[test]
 fn the_working_day_is_nine_to_six() {
-    assert_eq!(work_share(NormPer::Day, MONDAY, 8 * 60), Some(0.0));
-    assert_eq!(work_share(NormPer::Day, MONDAY, 9 * 60), Some(0.0));
+    assert_eq!(work_time(NormPer::Day, MONDAY, 8 * 60), time(0, 540));
+    assert_eq!(work_time(NormPer::Day, MONDAY, 9 * 60), time(0, 540));
     // 13:30 is half of nine working hours.
-    assert_eq!(work_share(NormPer::Day, MONDAY, 13 * 60 + 30), Some(0.5));
-    assert_eq!(work_share(NormPer::Day, MONDAY, 18 * 60), Some(1.0));
-    assert_eq!(work_share(NormPer::Day, MONDAY, 23 * 60 + 59), Some(1.0));
-    assert_eq!(work_share(NormPer::Day, SATURDAY, 12 * 60), None);
-    assert_eq!(work_share(NormPer::Day, 6, 12 * 60), None);
+    assert_eq!(work_time(NormPer::Day, MONDAY, 13 * 60 + 30), time(270, 540));
+    assert_eq!(work_time(NormPer::Day, MONDAY, 18 * 60), time(540, 540));
+    assert_eq!(work_time(NormPer::Day, MONDAY, 23 * 60 + 59), time(540, 540));
+    assert_eq!(work_time(NormPer::Day, SATURDAY, 12 * 60), None);
+    assert_eq!(work_time(NormPer::Day, 6, 12 * 60), None);
 }
 
 #[test]
 fn the_working_week_is_monday_to_friday() {
-    assert_eq!(work_share(NormPer::Week, MONDAY, 9 * 60), Some(0.0));
+    assert_eq!(work_time(NormPer::Week, MONDAY, 9 * 60), time(0, 2_700));
     // Wednesday 13:30: two whole days and half a third of five.
-    assert_eq!(work_share(NormPer::Week, WEDNESDAY, 13 * 60 + 30), Some(0.5));
-    assert_eq!(work_share(NormPer::Week, 4, 18 * 60), Some(1.0));
-    assert_eq!(work_share(NormPer::Week, SATURDAY, 10 * 60), Some(1.0));
-    assert_eq!(work_share(NormPer::Week, 6, 0), Some(1.0));
+    assert_eq!(work_time(NormPer::Week, WEDNESDAY, 13 * 60 + 30), time(1_350, 2_700));
+    assert_eq!(work_time(NormPer::Week, 4, 18 * 60), time(2_700, 2_700));
+    assert_eq!(work_time(NormPer::Week, SATURDAY, 10 * 60), time(2_700, 2_700));
+    assert_eq!(work_time(NormPer::Week, 6, 0), time(2_700, 2_700));
 }
 
 #[test]
 fn pace_against_the_time_passed() {
     // 40 calls a day at 13:30: 20 are due.
-    let half = work_share(NormPer::Day, MONDAY, 13 * 60 + 30);
-    assert_eq!(expected_by_now(40, 0.5), 20);
+    let half = work_time(NormPer::Day, MONDAY, 13 * 60 + 30);
+    assert_eq!(expected_by_now(40, half.unwrap()), 20);
     assert_eq!(pace(19, 40, half), Pace::Behind);
     assert_eq!(pace(20, 40, half), Pace::OnPace);
     assert_eq!(pace(40, 40, half), Pace::Done);
     assert_eq!(pace(45, 40, half), Pace::Done);
-    // Before nine nothing is due yet; due counts round down.
-    assert_eq!(pace(0, 40, Some(0.0)), Pace::OnPace);
-    assert_eq!(expected_by_now(3, 0.5), 1);
-    assert_eq!(expected_by_now(5, 1.0), 5);
+    // Before nine nothing is due yet; due counts round down, exactly:
+    // 45 a day at 11:36 is 45 × 156 / 540 = 13 (a float product gives 12.999…).
+    assert_eq!(pace(0, 40, time(0, 540)), Pace::OnPace);
+    assert_eq!(expected_by_now(3, WorkTime { passed: 270, total: 540 }), 1);
+    assert_eq!(expected_by_now(45, work_time(NormPer::Day, MONDAY, 11 * 60 + 36).unwrap()), 13);
+    assert_eq!(expected_by_now(5, WorkTime { passed: 540, total: 540 }), 5);
     // On a day off a daily norm asks nothing, though a met one is still met.
     assert_eq!(pace(0, 40, None), Pace::DayOff);
     assert_eq!(pace(41, 40, None), Pace::Done);
+}
+
+#[test]
+fn due_counts_never_exceed_the_norm_and_grow_through_the_day() {
+    for target in 1..=200 {
+        let mut last = 0;
+        for minute in (0..24 * 60).step_by(7) {
+            let due = expected_by_now(target, work_time(NormPer::Day, MONDAY, minute).unwrap());
+            assert!(due >= last && due <= target, "{target} at {minute}: {due}");
+            last = due;
+        }
+        assert_eq!(last, target);
+    }
 }
 
 #[test]
@@ -154,6 +173,10 @@ fn settings_are_checked_before_they_are_stored() {
         other => panic!("{other:?}"),
     };
     assert_eq!(invalid(&settings(vec![calls, calls], 15)), ("norm".into(), Problem::Taken));
+    // A zero row still takes its place, whichever comes first.
+    let calls_zero = norm(NormKind::Calls, NormPer::Day, 0);
+    assert_eq!(invalid(&settings(vec![calls_zero, calls], 15)), ("norm".into(), Problem::Taken));
+    assert_eq!(invalid(&settings(vec![calls, calls_zero], 15)), ("norm".into(), Problem::Taken));
     assert_eq!(
         invalid(&settings(vec![norm(NormKind::Calls, NormPer::Day, -1)], 15)),
         ("norm_target".into(), Problem::Negative)

@@ -22,3 +22,6 @@ CREATE TABLE activity_norms (
 ALTER TABLE leads ADD COLUMN disqualified_at BIGINT;
 UPDATE leads SET disqualified_at = COALESCE(first_response_at, created_at) WHERE status = 'disqualified';
 CREATE INDEX leads_org_disqualified ON leads(org_id, disqualified_at);
+-- Leads still waiting for a first response are few; a partial index keeps
+-- the "unanswered" alert from reading the organisation's whole history.
+CREATE INDEX leads_org_unanswered ON leads(org_id, created_at) WHERE status = 'new' AND first_response_at IS NULL;
