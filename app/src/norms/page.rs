@@ -58,7 +58,7 @@ pub static RU: NormTexts = NormTexts {
     per: ["в день", "в неделю"],
     paces: ["выполнено", "в темпе", "отстаёт", "выходной"],
     roles: ["Менеджер", "Руководитель отдела"],
-    expected: "к этому часу нужно {n}",
+    expected: "нужно {n}",
     day_off: "Сегодня выходной: дневные нормы не действуют.",
     no_norms: "Нормы не заданы.",
     no_people: "У выбранных сотрудников нет норм.",
@@ -91,7 +91,7 @@ pub static EN: NormTexts = NormTexts {
     per: ["a day", "a week"],
     paces: ["done", "on pace", "behind", "day off"],
     roles: ["Manager", "Head of department"],
-    expected: "{n} due by now",
+    expected: "{n} due",
     day_off: "A day off today: daily norms do not apply.",
     no_norms: "No norms are set.",
     no_people: "The chosen people have no norms.",
@@ -132,6 +132,9 @@ fn role_text(role: Role, nt: &NormTexts) -> &'static str {
     nt.roles[NORM_ROLES.iter().position(|r| *r == role).unwrap_or(0)]
 }
 
+/// The mark before each figure, in [`Pace`] order, explained once in the legend.
+const PACE_MARKS: [&str; 4] = ["✓", "●", "▼", "–"];
+
 #[component]
 fn PersonRow(person: NormPerson, nt: &'static NormTexts) -> impl IntoView {
     let behind = person.behind(NormPer::Day) + person.behind(NormPer::Week) > 0;
@@ -141,13 +144,16 @@ fn PersonRow(person: NormPerson, nt: &'static NormTexts) -> impl IntoView {
         .map(|i| {
             let pace = i.pace;
             let class = format!("norm-chip {}", pace.as_str().replace('_', "-"));
-            let due = (pace == Pace::Behind || pace == Pace::OnPace)
-                .then(|| format!(" · {}", nt.expected.replace("{n}", &i.expected.to_string())));
+            // Only a shortfall needs its number; the mark and colour tell the rest.
+            let due = (pace == Pace::Behind).then(|| format!(" ({})", nt.expected.replace("{n}", &i.expected.to_string())));
+            let word = nt.paces[index_of(pace)];
             view! {
-                <li class=class data-testid=format!("norm-{}-{}", i.kind.as_str(), i.per.as_str()) data-pace=pace.as_str()>
+                <li class=class data-testid=format!("norm-{}-{}", i.kind.as_str(), i.per.as_str()) data-pace=pace.as_str() title=word>
+                    <span aria-hidden="true">{PACE_MARKS[index_of(pace)]}" "</span>
                     <span>{format!("{} {}: ", nt.kinds[index_of(i.kind)], nt.per[index_of(i.per)])}</span>
                     <strong>{format!("{} / {}", i.actual, i.target)}</strong>
-                    <span class="muted">{format!(" — {}{}", nt.paces[index_of(pace)], due.unwrap_or_default())}</span>
+                    <span class="sr-only">{format!(", {word}")}</span>
+                    {due.map(|d| view! { <span class="muted">{d}</span> })}
                 </li>
             }
         })
@@ -467,6 +473,9 @@ fn panel(r: NormsReport) -> impl IntoView {
             <p class="meta row">
                 <span data-testid="behind-today">{format!("{}: {today}", nt.behind_today)}</span>
                 <span data-testid="behind-week">{format!("{}: {week}", nt.behind_week)}</span>
+                <span class="muted" aria-hidden="true">
+                    {PACE_MARKS.iter().zip(nt.paces).map(|(m, w)| format!("{m} {w}")).collect::<Vec<_>>().join(" · ")}
+                </span>
                 <span>{format!("{} {}", ft.as_of, clock(r.computed_at))}</span>
             </p>
             {r.day_off.then(|| view! { <p class="muted">{nt.day_off}</p> })}
