@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { Browser, BrowserContext, expect, Page } from '@playwright/test';
 
 /** Every demo person has this password (see `voronka serve --demo`). */
 export const PASSWORD = 'demo-pass-2026';
@@ -16,4 +16,23 @@ export async function logIn(page: Page, email: string) {
 export async function open(page: Page, path: string) {
   await page.goto(path);
   await page.waitForSelector('body[data-hydrated]');
+}
+
+/** Two people side by side: one at a desktop, one on a phone. Close both when done. */
+export async function deskAndPhone(browser: Browser): Promise<{ desk: Page; phone: Page; contexts: BrowserContext[] }> {
+  const deskContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  return { desk: await deskContext.newPage(), phone: await phoneContext.newPage(), contexts: [deskContext, phoneContext] };
+}
+
+/** On a phone: logs a call of `minutes` on the first card of the person's board. */
+export async function logCallFromBoard(phone: Page, minutes: string) {
+  await open(phone, '/board');
+  const first = phone.locator('[data-deal]').first();
+  await expect(first).toBeVisible();
+  await first.getByRole('button', { name: 'Записать звонок' }).tap();
+  const dialog = phone.getByTestId('call-dialog');
+  await dialog.getByLabel('Длительность, мин').fill(minutes);
+  await dialog.getByRole('button', { name: 'Записать' }).click();
+  await expect(dialog).toBeHidden();
 }

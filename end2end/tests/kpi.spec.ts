@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { logIn, open } from '../helpers';
+import { deskAndPhone, logCallFromBoard, logIn, open } from '../helpers';
 
 async function openKpis(page: Page) {
   await open(page, '/kpi');
@@ -67,10 +67,7 @@ test('an admin sets which calls count and the figures follow', async ({ page }, 
 
 test('the KPIs change without reload when a manager logs a call', async ({ browser }, info) => {
   test.skip(info.project.name !== 'desktop', 'one run is enough: two browsers side by side');
-  const head = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const manager = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
-  const headPage = await head.newPage();
-  const managerPage = await manager.newPage();
+  const { desk: headPage, phone: managerPage, contexts } = await deskAndPhone(browser);
   await logIn(headPage, 'head3@voronka.demo');
   await openKpis(headPage);
   await headPage.getByTestId('kpi-period').selectOption('today');
@@ -78,16 +75,8 @@ test('the KPIs change without reload when a manager logs a call', async ({ brows
   const before = await figure(headPage, 'calls-out');
 
   await logIn(managerPage, 'manager17@voronka.demo');
-  await open(managerPage, '/board');
-  const first = managerPage.locator('[data-deal]').first();
-  await expect(first).toBeVisible();
-  await first.getByRole('button', { name: 'Записать звонок' }).tap();
-  const dialog = managerPage.getByTestId('call-dialog');
-  await dialog.getByLabel('Длительность, мин').fill('2');
-  await dialog.getByRole('button', { name: 'Записать' }).click();
-  await expect(dialog).toBeHidden();
+  await logCallFromBoard(managerPage, '2');
 
   await expect.poll(() => figure(headPage, 'calls-out'), { timeout: 2_000 }).toBe(before + 1);
-  await head.close();
-  await manager.close();
+  for (const c of contexts) await c.close();
 });

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { logIn, open } from '../helpers';
+import { deskAndPhone, logCallFromBoard, logIn, open } from '../helpers';
 
 async function openNorms(page: Page) {
   await open(page, '/kpi');
@@ -77,10 +77,7 @@ test('an admin sets the norms: mistakes are explained, a new norm shows for ever
 
 test('the norms panel moves without reload when a manager logs a call', async ({ browser }, info) => {
   test.skip(info.project.name !== 'desktop', 'one run is enough: two browsers side by side');
-  const head = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const manager = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
-  const headPage = await head.newPage();
-  const managerPage = await manager.newPage();
+  const { desk: headPage, phone: managerPage, contexts } = await deskAndPhone(browser);
   await logIn(headPage, 'head2@voronka.demo');
   await openNorms(headPage);
   const before = await callsToday(headPage);
@@ -89,16 +86,8 @@ test('the norms panel moves without reload when a manager logs a call', async ({
   await open(managerPage, '/kpi');
   // A manager's panel holds only their own norms.
   await expect(managerPage.getByTestId('norms').locator('tr[data-testid^="norm-person-"]')).toHaveCount(1);
-  await open(managerPage, '/board');
-  const first = managerPage.locator('[data-deal]').first();
-  await expect(first).toBeVisible();
-  await first.getByRole('button', { name: 'Записать звонок' }).tap();
-  const dialog = managerPage.getByTestId('call-dialog');
-  await dialog.getByLabel('Длительность, мин').fill('2');
-  await dialog.getByRole('button', { name: 'Записать' }).click();
-  await expect(dialog).toBeHidden();
+  await logCallFromBoard(managerPage, '2');
 
   await expect.poll(() => callsToday(headPage), { timeout: 2_000 }).toBe(before + 1);
-  await head.close();
-  await manager.close();
+  for (const c of contexts) await c.close();
 });
