@@ -24,6 +24,13 @@ test('a head sees who is behind the norms and the neglected leads', async ({ pag
   await expect(norms.getByTestId('behind-today')).toContainText('Отстают сегодня: ');
   await expect(norms.getByTestId('alert-unanswered')).toContainText('Лиды без ответа дольше 15 мин: ');
   await expect(norms.getByTestId('alert-silent')).toContainText('Отклонены без единого действия за 7 дней: ');
+  // «Только отстающие» leaves exactly the rows marked behind.
+  const behind = await norms.locator('tr.behind').count();
+  await norms.getByTestId('only-behind').check();
+  await expect(norms.locator('tr[data-testid^="norm-person-"]')).toHaveCount(behind);
+  await expect(norms.locator('tr[data-testid^="norm-person-"]:not(.behind)')).toHaveCount(0);
+  await norms.getByTestId('only-behind').uncheck();
+  await expect(norms.locator('tr[data-testid^="norm-person-"]')).toHaveCount(9);
   // Norms are the admin's to set.
   await expect(norms.getByTestId('norms-configure')).toHaveCount(0);
 });

@@ -21,6 +21,7 @@ pub struct NormTexts {
     pub title: &'static str,
     pub behind_today: &'static str,
     pub behind_week: &'static str,
+    pub only_behind: &'static str,
     pub kinds: [&'static str; 5],
     pub per: [&'static str; 2],
     pub paces: [&'static str; 4],
@@ -54,6 +55,7 @@ pub static RU: NormTexts = NormTexts {
     title: "Нормы: кто отстаёт",
     behind_today: "Отстают сегодня",
     behind_week: "за неделю",
+    only_behind: "Только отстающие",
     kinds: ["Звонки", "Встречи", "КП", "Чаты", "Обработано лидов"],
     per: ["в день", "в неделю"],
     paces: ["выполнено", "в темпе", "отстаёт", "выходной"],
@@ -87,6 +89,7 @@ pub static EN: NormTexts = NormTexts {
     title: "Norms: who is behind",
     behind_today: "Behind today",
     behind_week: "this week",
+    only_behind: "Only those behind",
     kinds: ["Calls", "Meetings", "Proposals", "Chats", "Leads processed"],
     per: ["a day", "a week"],
     paces: ["done", "on pace", "behind", "day off"],
@@ -457,7 +460,8 @@ fn Editor(base: Memo<Option<NormSettings>>, tick: RwSignal<u32>) -> impl IntoVie
     }
 }
 
-fn panel(r: NormsReport) -> impl IntoView {
+/// The report as read; `only_behind` is kept by the panel across reloads.
+fn panel(r: NormsReport, only_behind: RwSignal<bool>) -> impl IntoView {
     let ui = use_ui();
     let nt = norm_texts(ui.texts().lang);
     let ft = funnel_texts(ui.texts().lang);
@@ -468,7 +472,15 @@ fn panel(r: NormsReport) -> impl IntoView {
     } else if r.people.is_empty() {
         view! { <p class="empty">{nt.no_people}</p> }.into_any()
     } else {
-        let rows = r.people.iter().map(|p| view! { <PersonRow person=p.clone() nt /> }).collect_view();
+        let people = r.people.clone();
+        let rows = move || {
+            let only = only_behind.get();
+            people
+                .iter()
+                .filter(|p| !only || p.behind(NormPer::Day) + p.behind(NormPer::Week) > 0)
+                .map(|p| view! { <PersonRow person=p.clone() nt /> })
+                .collect_view()
+        };
         view! {
             <p class="meta row">
                 <span data-testid="behind-today">{format!("{}: {today}", nt.behind_today)}</span>
@@ -479,6 +491,11 @@ fn panel(r: NormsReport) -> impl IntoView {
                 <span>{format!("{} {}", ft.as_of, clock(r.computed_at))}</span>
             </p>
             {r.day_off.then(|| view! { <p class="muted">{nt.day_off}</p> })}
+            <label class="check">
+                <input type="checkbox" data-testid="only-behind" prop:checked=move || only_behind.get()
+                    on:change=move |ev| only_behind.set(event_target_checked(&ev)) />
+                <span>{nt.only_behind}</span>
+            </label>
             <div class="table-wrap"><table class="norms-people"><tbody>{rows}</tbody></table></div>
         }
         .into_any()
@@ -505,6 +522,7 @@ pub fn NormsPanel(
     let ui = use_ui();
     // The panel's own reasons to look again: a save, and the clock.
     let tick = RwSignal::new(0u32);
+    let only_behind = RwSignal::new(false);
     let report = LocalResource::new(move || {
         reload.track();
         tick.track();
@@ -527,7 +545,7 @@ pub fn NormsPanel(
             {move || match report.get() {
                 None => view! { <p class="loading">{ui.texts().loading}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e.message(ui.texts())}</p> }.into_any(),
-                Some(Ok(r)) => panel(r).into_any(),
+                Some(Ok(r)) => panel(r, only_behind).into_any(),
             }}
             <Show when=move || may_configure.get()>
                 <Editor base tick />
