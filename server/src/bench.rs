@@ -387,16 +387,29 @@ async fn measure_goals(
     Ok(())
 }
 
+/// The people of the head's department, as the head's rights resolve them.
+async fn head_department(storage: &dyn Storage, head: &app::org::User) -> anyhow::Result<Option<Vec<i64>>> {
+    let visibility = Visibility::Department { department: head.department_id, user: head.id };
+    Ok(storage.owners(1, None, None, visibility).await?)
+}
+
+/// Whose figures the KPI and norms lines are measured for: everyone, the head's department, one manager.
+async fn owner_scopes(
+    storage: &dyn Storage,
+    head: &app::org::User,
+    manager: i64,
+) -> anyhow::Result<[(&'static str, Option<Vec<i64>>); 3]> {
+    let department = head_department(storage, head).await?;
+    Ok([("everyone", None), ("department", department), ("one manager", Some(vec![manager]))])
+}
+
 /// What the KPI page asks the storage for (this and the previous period's
 /// counts per person) for whole-company, department and one-manager scopes.
 async fn measure_kpis(storage: &dyn Storage, rounds: usize, head: &app::org::User, manager: i64) -> anyhow::Result<()> {
     let tz = jiff::tz::TimeZone::get(&storage.time_zone(1).await?).unwrap_or(jiff::tz::TimeZone::UTC);
     let today = funnel::day_in(&tz, now_ms());
     let threshold = storage.call_threshold(1).await?;
-    let department =
-        storage.owners(1, None, None, Visibility::Department { department: head.department_id, user: head.id }).await?;
-    let scopes: [(&str, Option<Vec<i64>>); 3] =
-        [("everyone", None), ("department", department), ("one manager", Some(vec![manager]))];
+    let scopes = owner_scopes(storage, head, manager).await?;
     let mut all = Vec::new();
     for (period_name, period) in [
         ("today", Period { from: today, to: today }),
@@ -438,10 +451,7 @@ async fn measure_norms(
     let monday = today - funnel::date_of_day(today).weekday().to_monday_zero_offset() as i32;
     let threshold = storage.call_threshold(1).await?;
     let response = storage.norm_settings(1).await?.response_minutes;
-    let department =
-        storage.owners(1, None, None, Visibility::Department { department: head.department_id, user: head.id }).await?;
-    let scopes: [(&str, Option<Vec<i64>>); 3] =
-        [("everyone", None), ("department", department), ("one manager", Some(vec![manager]))];
+    let scopes = owner_scopes(storage, head, manager).await?;
     for (scope_name, owners) in &scopes {
         let mut times = Vec::with_capacity(rounds);
         let mut late = 0;
@@ -495,8 +505,7 @@ async fn measure_funnel(
     let today = day(now_ms());
     let pipeline = storage.pipelines(1).await?.into_iter().next().ok_or_else(|| anyhow::anyhow!("no pipeline"))?;
     let steps = Steps::of(&pipeline.stages);
-    let department =
-        storage.owners(1, None, None, Visibility::Department { department: head.department_id, user: head.id }).await?;
+    let department = head_department(storage, head).await?;
     let month = funnel::preset_period(PeriodPreset::Last30, today).unwrap_or(Period { from: today, to: today });
     let quarter = Period { from: today - 89, to: today };
     let scopes: Vec<(&str, Scope)> = vec![
