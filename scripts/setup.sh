@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Voronka needs, skipping what is present:
 # the wasm target, cargo-leptos, the wasm-bindgen CLI (same version as the
-# crate), npm packages (wasm-opt, Playwright) and, with --browser, Debian's
+# crate), npm packages (wasm-opt, Playwright, ECharts) and, with --browser, Debian's
 # chromium. With --postgres it also makes sure the local PostgreSQL runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +37,17 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@playwright/test ]; then
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@playwright/test ] \
+  || [ ! -f node_modules/echarts/dist/echarts.min.js ]; then
   step "installing npm packages"
   npm ci --no-audit --no-fund
+fi
+
+# The site serves ECharts itself (no CDN): cargo-leptos copies public/ into it.
+if ! cmp -s node_modules/echarts/dist/echarts.min.js public/vendor/echarts.min.js; then
+  step "copying ECharts into public/vendor"
+  mkdir -p public/vendor
+  cp node_modules/echarts/dist/echarts.min.js public/vendor/echarts.min.js
 fi
 
 if $want_browser && [ ! -x /usr/bin/chromium ]; then

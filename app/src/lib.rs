@@ -5,6 +5,7 @@
 //! - [`auth`] — sign-in, sessions, password hashing, preferences
 //! - [`org`] — people and departments
 //! - [`pipeline`] — the sales vocabulary: stages, leads, deals, activities
+//! - [`charts`] — ECharts drawings with a table view, loading ECharts only where shown
 //! - [`funnel`] — the live funnel: definitions, roll-up rows, reports, its page
 //! - [`kpi`] — KPIs of people, departments and the company, their page
 //! - [`norms`] — activity norms per role, who is behind them, alerts on neglected leads
@@ -23,6 +24,7 @@ mod names;
 
 pub mod access;
 pub mod auth;
+pub mod charts;
 #[cfg(feature = "ssr")]
 pub mod demo;
 pub mod error;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
 use crate::demo::DemoData;
 use crate::error::{AppError, Problem};
-use crate::funnel::{DealsBehind, FunnelQuery, Totals, Track};
+use crate::funnel::{Day, DealsBehind, FunnelQuery, Totals, Track};
 use crate::goals::{
     Goal, GoalChange, GoalDraft, GoalFilters, GoalId, GoalMetric, GoalStatus, Notice, NoticeKind, Tally,
 };
@@ -267,6 +267,14 @@ pub trait Storage: Send + Sync + 'static {
     ) -> StorageResult<Option<Vec<UserId>>>;
     /// Funnel sums per step from the per-day roll-up.
     async fn funnel_totals(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, Totals)>>;
+    /// Deals and money of the given steps per day of the period, from the
+    /// per-day roll-up: (day, step, deals, amount), days without any left out.
+    async fn funnel_daily(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+        stages: &[StageId],
+    ) -> StorageResult<Vec<(Day, StageId, i64, Money)>>;
     /// Median finished time in each stage, in milliseconds.
     async fn funnel_medians(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>>;
     /// Deals that reached each step, per manager: (manager, step, deals).

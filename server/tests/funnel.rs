@@ -75,6 +75,17 @@ async fn the_funnel_counts_each_step_within_the_rights_and_equals_a_recount() {
         assert!(steps[0].median_time_ms.is_some());
         let flow = funnel(&admin, json!({"pipeline_id": p.id, "preset": "last7", "mode": "flow"})).await.unwrap();
         assert_eq!(deals_per_step(&flow), vec![4, 2, 1]);
+        // Day by day: every day of the period, everything today (the last day), adding up to the steps.
+        for (report, entered_today) in [(&all, 4), (&flow, 4), (&funnel(&head_a, week.clone()).await.unwrap(), 3)] {
+            let days: Vec<_> = report.daily.iter().map(|d| d.day).collect();
+            assert_eq!(days, (report.current.period.from..=report.current.period.to).collect::<Vec<_>>());
+            let (today, earlier) = report.daily.split_last().unwrap();
+            assert_eq!((today.entered, today.won, today.won_amount), (entered_today, 1, 100_00));
+            assert!(earlier.iter().all(|d| (d.entered, d.won, d.won_amount) == (0, 0, 0)), "{earlier:?}");
+        }
+        let b = funnel(&manager_b, week.clone()).await.unwrap();
+        let b_today = b.daily.last().unwrap();
+        assert_eq!((b_today.entered, b_today.won), (1, 0), "a manager's days hold only their own deals");
 
         // Rights: the head and viewer of A see A, each manager their own.
         assert_eq!(deals_per_step(&funnel(&head_a, week.clone()).await.unwrap()), vec![3, 1, 1]);

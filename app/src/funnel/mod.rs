@@ -8,7 +8,9 @@
 //! - [`server`] — server functions: the report, the by-manager table, the
 //!   deals behind a figure
 //! - [`page`] — the funnel page
+//! - [`charts`] — its charts (funnel, per manager, per day) and their tables
 
+pub mod charts;
 pub mod page;
 pub mod server;
 
@@ -485,10 +487,46 @@ pub struct FunnelReport {
     pub current: FunnelFigures,
     pub previous: FunnelFigures,
     pub managers: Vec<ManagerRow>,
+    /// The current period day by day, for the dynamics chart.
+    pub daily: Vec<DailyPoint>,
     /// UTC milliseconds; shown as "as of".
     pub computed_at: i64,
     pub from_text: String,
     pub to_text: String,
+}
+
+/// One day of the daily dynamics: deals that entered the funnel (reached its
+/// first step) and deals that reached its won step, placed on the day the
+/// mode places them (creation for cohort, the move for flow).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyPoint {
+    pub day: Day,
+    pub entered: i64,
+    pub won: i64,
+    pub won_amount: Money,
+}
+
+/// Every day of the period in order, zero where the roll-up has no row, from
+/// (day, step, deals, amount) rows of the first and the won step.
+pub fn daily_points(
+    period: Period,
+    first: Option<StageId>,
+    won: Option<StageId>,
+    rows: &[(Day, StageId, i64, Money)],
+) -> Vec<DailyPoint> {
+    let mut points: Vec<DailyPoint> =
+        (period.from..=period.to).map(|day| DailyPoint { day, ..DailyPoint::default() }).collect();
+    for &(day, stage, deals, amount) in rows {
+        let Some(point) = usize::try_from(day - period.from).ok().and_then(|i| points.get_mut(i)) else { continue };
+        if Some(stage) == first {
+            point.entered += deals;
+        }
+        if Some(stage) == won {
+            point.won += deals;
+            point.won_amount += amount;
+        }
+    }
+    points
 }
 
 /// One manager's reach of each step, for the by-manager table.

@@ -5,11 +5,13 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
+use super::charts;
 use super::server::{load_deals_behind, load_funnel};
 use super::{
     csv, share, BehindRequest, ClientType, DealsBehind, FunnelFigures, FunnelMode, FunnelReport, FunnelRequest,
     PeriodPreset,
 };
+use crate::charts::ChartFigure;
 use crate::error::AppError;
 use crate::i18n::SOURCE_KEYS;
 use crate::pipeline::server::{board_options, list_pipelines};
@@ -57,6 +59,11 @@ pub struct FunnelTexts {
     pub hours: &'static str,
     pub minutes: &'static str,
     pub table_caption: &'static str,
+    pub day: &'static str,
+    pub chart_funnel: &'static str,
+    pub chart_managers: &'static str,
+    /// Per mode: the day a deal is placed on.
+    pub chart_daily: [&'static str; 2],
 }
 
 pub static RU: FunnelTexts = FunnelTexts {
@@ -114,6 +121,10 @@ pub static RU: FunnelTexts = FunnelTexts {
     hours: "ч",
     minutes: "мин",
     table_caption: "Этапы воронки: сделки, деньги, конверсия и время; в скобках — прошлый период",
+    day: "День",
+    chart_funnel: "Воронка за период",
+    chart_managers: "Вошло и выиграно по менеджерам",
+    chart_daily: ["По дням создания сделок", "По дням движения сделок"],
 };
 
 pub static EN: FunnelTexts = FunnelTexts {
@@ -171,6 +182,10 @@ pub static EN: FunnelTexts = FunnelTexts {
     hours: "h",
     minutes: "min",
     table_caption: "Funnel stages: deals, money, conversion and time; the previous period in brackets",
+    day: "Day",
+    chart_funnel: "The period's funnel",
+    chart_managers: "Entered and won per manager",
+    chart_daily: ["By the day deals were created", "By the day deals moved"],
 };
 
 pub(crate) fn funnel_texts(lang: &str) -> &'static FunnelTexts {
@@ -238,7 +253,8 @@ pub(crate) fn Compared(
     }
 }
 
-/// The CSV of a report: every step with this and the previous period.
+/// The CSV of a report: every step with this and the previous period, the
+/// by-manager rows, then the period day by day.
 pub fn report_csv(report: &FunnelReport, t: &FunnelTexts) -> String {
     let mut rows = vec![vec![
         t.step.to_string(),
@@ -281,6 +297,16 @@ pub fn report_csv(report: &FunnelReport, t: &FunnelTexts) -> String {
             row.extend(m.deals.iter().map(|d| d.to_string()));
             rows.push(row);
         }
+    }
+    rows.push(Vec::new());
+    rows.push(vec![t.day.into(), t.entered.into(), t.won.into(), t.won_amount.into()]);
+    for p in &report.daily {
+        rows.push(vec![
+            super::day_text(p.day),
+            p.entered.to_string(),
+            p.won.to_string(),
+            (p.won_amount / 100).to_string(),
+        ]);
     }
     csv(&rows)
 }
@@ -496,6 +522,7 @@ pub fn FunnelPage() -> impl IntoView {
         reload.track();
         load_funnel(request.get())
     });
+    let shown = Memo::new(move |_| report.get().and_then(Result::ok));
     let deals = LocalResource::new(move || {
         let chosen = behind.get();
         let funnel = request.get();
@@ -639,11 +666,37 @@ pub fn FunnelPage() -> impl IntoView {
                     <Summary current=r.current.clone() previous=r.previous.clone() t=ft />
                     <StepsTable report=r.clone() t=ft behind />
                     {move || behind_title().map(|title| view! { <DealsBehindPanel deals behind t=ft title /> })}
-                    <h2>{ft.by_manager}</h2>
-                    <ManagersTable report=r.clone() t=ft />
                 }.into_any()
             }
         }}
+        // Outside the block above, so a live reload updates the drawings in place.
+        <Show when=move || shown.with(Option::is_some)>
+            <div class="charts">
+                <ChartFigure id="chart-funnel"
+                    title=Signal::derive(move || ft().chart_funnel.to_string())
+                    option=Signal::derive(move || shown.with(|r| r.as_ref().map(|r| charts::funnel_chart(&r.current, ft()))))
+                    table=move || shown.get().map(|r| view! { <charts::FunnelChartTable figures=r.current t=ft() /> }) />
+                <ChartFigure id="chart-daily"
+                    title=Signal::derive(move || {
+                        let mode = shown.with(|r| r.as_ref().map_or(FunnelMode::Cohort, |r| r.mode));
+                        ft().chart_daily[usize::from(mode == FunnelMode::Flow)].to_string()
+                    })
+                    option=Signal::derive(move || shown.with(|r| r.as_ref().map(|r| charts::daily_chart(&r.daily, ft()))))
+                    table=move || shown.get().map(|r| view! { <charts::DailyChartTable points=r.daily t=ft() /> }) />
+            </div>
+            <h2>{move || ft().by_manager}</h2>
+            // Nobody to draw: the table below says so.
+            <Show when=move || shown.with(|r| r.as_ref().is_some_and(|r| !r.managers.is_empty()))>
+                <ChartFigure id="chart-managers"
+                    title=Signal::derive(move || ft().chart_managers.to_string())
+                    option=Signal::derive(move || shown.with(|r| r.as_ref().map(|r| charts::manager_chart(r, ft()))))
+                    table=move || shown.get().map(|r| view! { <charts::ManagerChartTable report=r t=ft() /> })
+                    height_rem=Signal::derive(move || {
+                        charts::manager_chart_rem(shown.with(|r| r.as_ref().map_or(0, |r| r.managers.len())))
+                    }) />
+            </Show>
+            {move || shown.get().map(|r| view! { <ManagersTable report=r t=ft() /> })}
+        </Show>
     }
 }
 

@@ -113,6 +113,21 @@ pub(crate) mod ssr {
         })
     }
 
+    /// The period day by day: entered (first step) and won (the won step the
+    /// summary counts), so the days add up to the report's figures.
+    pub async fn daily(
+        ctx: &Ctx,
+        org: i64,
+        current: &FunnelFigures,
+        query: &FunnelQuery,
+    ) -> Result<Vec<crate::funnel::DailyPoint>, AppError> {
+        let first = current.steps.first().map(|s| s.stage_id);
+        let won = current.won().map(|s| s.stage_id);
+        let stages: Vec<StageId> = first.into_iter().chain(won).collect();
+        let rows = ctx.storage().funnel_daily(org, query, &stages).await?;
+        Ok(crate::funnel::daily_points(query.period, first, won, &rows))
+    }
+
     /// One row per manager with deals in the period; outliers against the
     /// sum of the same department's rows.
     pub async fn managers(
@@ -162,12 +177,15 @@ pub async fn load_funnel(request: FunnelRequest) -> Result<FunnelReport, AppErro
     let now = ssr::now_ms();
     let (ctx, r) = ssr::resolve(&request, now).await?;
     let org = r.auth.user.org_id;
+    let current = ssr::figures(&ctx, org, &r.steps, &r.query).await?;
+    let daily = ssr::daily(&ctx, org, &current, &r.query).await?;
     Ok(FunnelReport {
         pipeline_id: r.query.pipeline_id,
         mode: r.query.mode,
-        current: ssr::figures(&ctx, org, &r.steps, &r.query).await?,
         previous: ssr::figures(&ctx, org, &r.steps, &r.previous).await?,
+        current,
         managers: ssr::managers(&ctx, org, &r.steps, &r.query).await?,
+        daily,
         computed_at: now,
         from_text: super::day_text(r.query.period.from),
         to_text: super::day_text(r.query.period.to),

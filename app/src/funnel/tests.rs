@@ -357,3 +357,114 @@ proptest! {
         prop_assert_eq!(kept, built);
     }
 }
+
+#[test]
+fn daily_points_cover_every_day_and_count_only_the_first_and_won_steps() {
+    let period = Period { from: 100, to: 103 };
+    let rows = [
+        (100, A, 3, 300),
+        (102, A, 1, 50),
+        (102, WON, 2, 700),
+        (102, B, 9, 999), // neither the first nor the won step
+        (99, A, 5, 5),    // outside the period
+        (104, WON, 5, 5),
+    ];
+    let points = daily_points(period, Some(A), Some(WON), &rows);
+    let got: Vec<_> = points.iter().map(|p| (p.day, p.entered, p.won, p.won_amount)).collect();
+    assert_eq!(got, vec![(100, 3, 0, 0), (101, 0, 0, 0), (102, 1, 2, 700), (103, 0, 0, 0)]);
+    // A pipeline without a won stage still lists its days.
+    assert_eq!(daily_points(period, Some(A), None, &rows).iter().map(|p| p.won).sum::<i64>(), 0);
+}
+
+fn figures_of(deals: &[(StageId, &str, StageKind, i64)]) -> FunnelFigures {
+    FunnelFigures {
+        period: Period { from: 0, to: 0 },
+        steps: deals
+            .iter()
+            .map(|&(stage_id, name, kind, d)| StepFigures {
+                stage_id,
+                name: name.into(),
+                kind,
+                totals: Totals { deals: d, ..Totals::default() },
+                median_time_ms: None,
+            })
+            .collect(),
+    }
+}
+
+fn series_data(chart: &serde_json::Value, i: usize) -> Vec<serde_json::Value> {
+    chart["series"][i]["data"].as_array().unwrap().clone()
+}
+
+#[test]
+fn charts_draw_exactly_the_report_figures() {
+    use serde_json::json;
+    let t = &page::RU;
+    let figures = figures_of(&[
+        (A, "Новая", StageKind::Open, 10),
+        (B, "КП", StageKind::Open, 12), // more than before it: drawn as is, not sorted
+        (WON, "Успех", StageKind::Won, 4),
+    ]);
+    let funnel = crate::charts::echarts_option(&charts::funnel_chart(&figures, t));
+    assert_eq!(funnel["series"][0]["type"], "funnel");
+    assert_eq!(funnel["series"][0]["sort"], "none");
+    assert_eq!(funnel["series"][0]["max"], json!(12.0));
+    assert_eq!(
+        series_data(&funnel, 0),
+        vec![
+            json!({"value": 10, "name": "Новая"}),
+            json!({"value": 12, "name": "КП"}),
+            json!({"value": 4, "name": "Успех"})
+        ]
+    );
+
+    let report = FunnelReport {
+        pipeline_id: 1,
+        mode: FunnelMode::Cohort,
+        current: figures.clone(),
+        previous: figures,
+        managers: vec![
+            ManagerRow {
+                user_id: 1,
+                name: "Анна".into(),
+                department_id: None,
+                deals: vec![5, 3, 2],
+                outlier: vec![false; 3],
+            },
+            ManagerRow {
+                user_id: 2,
+                name: "Борис".into(),
+                department_id: None,
+                deals: vec![7, 1, 0],
+                outlier: vec![false; 3],
+            },
+        ],
+        daily: daily_points(
+            Period { from: 20_423, to: 20_424 },
+            Some(A),
+            Some(WON),
+            &[(20_424, A, 2, 0), (20_424, WON, 1, 9)],
+        ),
+        computed_at: 0,
+        from_text: String::new(),
+        to_text: String::new(),
+    };
+    let bars = serde_json::to_value(charts::manager_chart(&report, t)).unwrap();
+    // Drawn bottom-up, so listed in reverse to read top-down like the table.
+    assert_eq!(bars["yAxis"]["data"], json!(["Борис", "Анна"]));
+    assert_eq!(bars["series"][0]["name"], t.entered);
+    assert_eq!(series_data(&bars, 0), vec![json!(7), json!(5)]);
+    assert_eq!(series_data(&bars, 1), vec![json!(0), json!(2)]);
+
+    let daily = serde_json::to_value(charts::daily_chart(&report.daily, t)).unwrap();
+    assert_eq!(daily["xAxis"]["data"], json!(["2025-12-01", "2025-12-02"]));
+    assert_eq!(series_data(&daily, 0), vec![json!(0), json!(2)]);
+    assert_eq!(series_data(&daily, 1), vec![json!(0), json!(1)]);
+    let csv = page::report_csv(&report, t);
+    assert!(
+        csv.contains("\r\nДень,Вошло в воронку,Выиграно,Сумма выигранных\r\n2025-12-01,0,0,0\r\n2025-12-02,2,1,0\r\n"),
+        "{csv}"
+    );
+    assert_eq!(charts::manager_chart_rem(2), 16);
+    assert_eq!(charts::manager_chart_rem(25), 54);
+}

@@ -9,6 +9,7 @@ use app::funnel::{
     day_changes, day_in, day_rows, reach, Day, DayKey, DealsBehind, FunnelMode, FunnelQuery, Reach, Steps, Totals,
     Track, DEALS_BEHIND,
 };
+use app::pipeline::Money;
 
 /// Deals whose histories are read and rolled up per statement when rebuilding.
 const REBUILD_CHUNK: i64 = 5_000;
@@ -456,6 +457,44 @@ impl Store {
                         timed: row.try_get("timed").map_err(other)?,
                         cycle_ms: row.try_get("cycle_ms").map_err(other)?,
                     },
+                ))
+            })
+            .collect()
+    }
+
+    async fn funnel_daily_impl(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+        stages: &[StageId],
+    ) -> StorageResult<Vec<(Day, StageId, i64, Money)>> {
+        if stages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Self::funnel_days_query(
+            org,
+            query,
+            "SELECT day, stage_id, CAST(SUM(deals) AS BIGINT) AS deals, CAST(SUM(amount) AS BIGINT) AS amount",
+        );
+        if query.scope.owners.is_none() {
+            q.push(" AND responsible_id = 0");
+        }
+        push_funnel_scope(&mut q, query, "responsible_id");
+        q.push(" AND stage_id IN (");
+        let mut ids = q.separated(", ");
+        for id in stages {
+            ids.push_bind(*id);
+        }
+        q.push(") GROUP BY day, stage_id ORDER BY day");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter()
+            .map(|row| {
+                let day: i64 = row.try_get("day").map_err(other)?;
+                Ok((
+                    day as Day,
+                    row.try_get("stage_id").map_err(other)?,
+                    row.try_get("deals").map_err(other)?,
+                    row.try_get("amount").map_err(other)?,
                 ))
             })
             .collect()

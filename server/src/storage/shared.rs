@@ -465,6 +465,15 @@ impl Storage for Store {
         self.funnel_totals_impl(org, query).await
     }
 
+    async fn funnel_daily(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+        stages: &[StageId],
+    ) -> StorageResult<Vec<(Day, StageId, i64, Money)>> {
+        self.funnel_daily_impl(org, query, stages).await
+    }
+
     async fn funnel_medians(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>> {
         self.funnel_medians_impl(org, query).await
     }
