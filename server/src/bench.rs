@@ -479,15 +479,22 @@ async fn measure_norms(
 }
 
 /// What the funnel page asks the storage for: this period's and the previous
-/// period's sums and medians, and the by-manager sums.
+/// period's sums and medians, the by-manager sums and the days for the chart.
 async fn funnel_report(storage: &dyn Storage, query: &FunnelQuery) -> anyhow::Result<i64> {
     let previous = FunnelQuery { period: query.period.previous(), ..query.clone() };
     let mut reached = 0;
+    let mut steps = Vec::new();
     for q in [query, &previous] {
-        reached += storage.funnel_totals(1, q).await?.iter().map(|(_, t)| t.deals).sum::<i64>();
+        let totals = storage.funnel_totals(1, q).await?;
+        reached += totals.iter().map(|(_, t)| t.deals).sum::<i64>();
+        steps.extend(totals.iter().map(|(stage, _)| *stage));
         storage.funnel_medians(1, q).await?;
     }
     storage.funnel_managers(1, query).await?;
+    // Every step's days, where the page asks for two: an upper bound of its cost.
+    steps.sort_unstable();
+    steps.dedup();
+    storage.funnel_daily(1, query, &steps).await?;
     Ok(reached)
 }
 
