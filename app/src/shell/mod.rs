@@ -43,16 +43,12 @@ pub struct UiState {
 }
 
 impl UiState {
-    // `try_get`: when a browser drops a server-rendered page half-way, Leptos
-    // disposes the session while the rest of the page is still being resolved;
-    // a plain `get` then panicked the render task. The render is abandoned
-    // anyway, so a disposed session reads as nobody.
     pub fn user(&self) -> Option<SessionUser> {
-        self.me.try_get().flatten().and_then(Result::ok).flatten()
+        self.me.get().and_then(Result::ok).flatten()
     }
 
     pub fn locale(&self) -> Locale {
-        self.user().map_or_else(|| self.guest_locale.try_get().unwrap_or_default(), |u| u.user.locale)
+        self.user().map_or_else(|| self.guest_locale.get(), |u| u.user.locale)
     }
 
     pub fn texts(&self) -> &'static Texts {
