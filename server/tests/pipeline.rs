@@ -516,9 +516,14 @@ async fn other_browsers_hear_of_a_move_within_a_second_if_they_may_see_it() {
 
         let anonymous = server.client().http.get(format!("{}/api/live", server.base)).send().await.unwrap();
         assert_eq!(anonymous.status(), 401);
-        let mut watching = head.http.get(format!("{}/api/live", server.base)).send().await.unwrap();
+        let gzip = ("accept-encoding", "gzip");
+        let mut watching =
+            head.http.get(format!("{}/api/live", server.base)).header(gzip.0, gzip.1).send().await.unwrap();
         let mut stranger = head_b.http.get(format!("{}/api/live", server.base)).send().await.unwrap();
         assert_eq!(watching.headers()["content-type"], "text/event-stream");
+        assert!(watching.headers().get("content-encoding").is_none(), "events are never compressed (and so held back)");
+        let page = head.http.get(format!("{}/board", server.base)).header(gzip.0, gzip.1).send().await.unwrap();
+        assert_eq!(page.headers()["content-encoding"], "gzip", "pages are, for whoever asks");
         tokio::time::sleep(Duration::from_millis(100)).await;
 
         move_deal(&m, deal, f.qualification, 0, "live-1").await.unwrap();
