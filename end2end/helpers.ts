@@ -36,3 +36,27 @@ export async function logCallFromBoard(phone: Page, minutes: string) {
   await dialog.getByRole('button', { name: 'Записать' }).click();
   await expect(dialog).toBeHidden();
 }
+
+/** Two desktop browsers side by side, signed in as `first` and `second`. Close both when done. */
+export async function sideBySide(browser: Browser, first: string, second: string): Promise<{ a: Page; b: Page; contexts: BrowserContext[] }> {
+  const contexts = [
+    await browser.newContext({ viewport: { width: 1280, height: 800 } }),
+    await browser.newContext({ viewport: { width: 1280, height: 800 } }),
+  ];
+  const [a, b] = [await contexts[0].newPage(), await contexts[1].newPage()];
+  await logIn(a, first);
+  await logIn(b, second);
+  return { a, b, contexts };
+}
+
+/** Creates a deal from the board's form (the board is open) and returns its card. */
+export async function createDeal(page: Page, title: string, amount: string) {
+  await page.getByRole('button', { name: 'Новая сделка' }).click();
+  const form = page.locator('form.new-deal');
+  await form.getByLabel('Название').fill(title);
+  await form.getByLabel('Сумма, ₽').fill(amount);
+  await form.getByRole('button', { name: 'Создать' }).click();
+  const card = page.locator('[data-deal]', { hasText: title });
+  await expect(card).toBeVisible();
+  return card;
+}

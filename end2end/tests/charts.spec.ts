@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { logIn, open } from '../helpers';
+import { createDeal, logIn, open, sideBySide } from '../helpers';
 
 /** What ECharts was asked to draw in a chart: series `i` as [name, value] or values. */
 async function drawn(page: Page, id: string, i: number): Promise<unknown[]> {
@@ -88,28 +88,18 @@ test('charts load ECharts only where shown, draw the table figures and switch to
 
 test('the daily chart takes a new deal without reload', async ({ browser }, info) => {
   test.skip(info.project.name !== 'desktop', 'one run is enough: two browsers side by side');
-  const head = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const manager = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const headPage = await head.newPage();
-  const managerPage = await manager.newPage();
-  await logIn(headPage, 'head1@voronka.demo');
+  const { a: headPage, b: managerPage, contexts } = await sideBySide(browser, 'head1@voronka.demo', 'manager6@voronka.demo');
   await open(headPage, '/funnel');
   await expect(headPage.getByTestId('live')).toHaveClass(/on/);
   await expect(headPage.getByTestId('chart-daily').locator('canvas')).toBeVisible();
   const today = async () => (await drawn(headPage, 'chart-daily', 0)).at(-1) as number;
   const before = await today();
 
-  await logIn(managerPage, 'manager6@voronka.demo');
   await open(managerPage, '/board');
-  await managerPage.getByRole('button', { name: 'Новая сделка' }).click();
-  const form = managerPage.locator('form.new-deal');
-  await form.getByLabel('Название').fill(`График ${Date.now()}`);
-  await form.getByLabel('Сумма, ₽').fill('15 000');
-  await form.getByRole('button', { name: 'Создать' }).click();
+  await createDeal(managerPage, `График ${Date.now()}`, '15 000');
 
   await expect.poll(today, { timeout: 2_000 }).toBe(before + 1);
   const rows = await tableRows(headPage, 'chart-daily');
   expect(Number(rows.at(-1)![1])).toBe(before + 1);
-  await head.close();
-  await manager.close();
+  await Promise.all(contexts.map((c) => c.close()));
 });

@@ -1,5 +1,5 @@
 import { test, expect, Page, Locator } from '@playwright/test';
-import { logIn, open } from '../helpers';
+import { createDeal, logIn, open, sideBySide } from '../helpers';
 
 async function openFunnel(page: Page) {
   await open(page, '/funnel');
@@ -53,24 +53,12 @@ test('a head reads the funnel, opens the deals behind a figure and downloads CSV
 
 test('the funnel changes without reload when a manager moves a deal', async ({ browser }, info) => {
   test.skip(info.project.name !== 'desktop', 'one run is enough: two browsers side by side');
-  const head = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const manager = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const headPage = await head.newPage();
-  const managerPage = await manager.newPage();
-  await logIn(headPage, 'head1@voronka.demo');
+  const { a: headPage, b: managerPage, contexts } = await sideBySide(browser, 'head1@voronka.demo', 'manager6@voronka.demo');
   await openFunnel(headPage);
-  await logIn(managerPage, 'manager6@voronka.demo');
   await open(managerPage, '/board');
   await expect(managerPage.getByTestId('board')).toBeVisible();
 
-  const title = `Воронка ${Date.now()}`;
-  await managerPage.getByRole('button', { name: 'Новая сделка' }).click();
-  const form = managerPage.locator('form.new-deal');
-  await form.getByLabel('Название').fill(title);
-  await form.getByLabel('Сумма, ₽').fill('90 000');
-  await form.getByRole('button', { name: 'Создать' }).click();
-  const card = managerPage.locator('[data-deal]', { hasText: title });
-  await expect(card).toBeVisible();
+  const card = await createDeal(managerPage, `Воронка ${Date.now()}`, '90 000');
   // The new deal has reached the head's funnel; now the next step.
   const before = await dealsAt(headPage, 'Квалификация');
   await card.focus();
@@ -80,6 +68,5 @@ test('the funnel changes without reload when a manager moves a deal', async ({ b
     String(before + 1),
     { timeout: 2_000 },
   );
-  await head.close();
-  await manager.close();
+  await Promise.all(contexts.map((c) => c.close()));
 });

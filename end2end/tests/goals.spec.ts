@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { logIn, open } from '../helpers';
+import { createDeal, logIn, open } from '../helpers';
 
 /** A goal figure such as "1 250 000 ₽" as a number of roubles. */
 function roubles(text: string | null): number {
@@ -57,13 +57,7 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   await open(managerPage, '/board');
   await expect(managerPage.getByTestId('board')).toBeVisible();
   const title = `Победа ${Date.now()}`;
-  await managerPage.getByRole('button', { name: 'Новая сделка' }).click();
-  const dealForm = managerPage.locator('form.new-deal');
-  await dealForm.getByLabel('Название').fill(title);
-  await dealForm.getByLabel('Сумма, ₽').fill('125 000');
-  await dealForm.getByRole('button', { name: 'Создать' }).click();
-  const card = managerPage.locator('[data-deal]', { hasText: title });
-  await expect(card).toBeVisible();
+  const card = await createDeal(managerPage, title, '125 000');
   await card.getByLabel('Переместить сделку').selectOption({ label: 'Успешно' });
   await expect(managerPage.locator('section.column', { hasText: 'Успешно' }).locator('[data-deal]', { hasText: title })).toBeVisible();
 
