@@ -63,15 +63,17 @@ test('charts load ECharts only where shown, draw the table figures and switch to
   const toggle = daily.getByTestId('chart-toggle');
   await expect(daily.getByTestId('chart-table')).toHaveClass(/sr-only/);
   await expect(daily.locator('.chart-canvas')).toHaveAttribute('aria-hidden', 'true');
+  await expect(toggle).toHaveAttribute('aria-controls', 'chart-daily-table');
+  await expect(daily.getByTestId('chart-table')).not.toHaveAttribute('tabindex');
   await toggle.click();
-  await expect(toggle).toHaveAttribute('aria-pressed', 'true');
   await expect(daily.getByTestId('chart-table')).not.toHaveClass(/sr-only/);
+  await expect(daily.getByTestId('chart-table')).toHaveAttribute('tabindex', '0');
   await expect(daily.locator('.chart-canvas')).toBeHidden();
   await expect(toggle).toHaveText('Показать графиком');
   await toggle.focus();
   await page.keyboard.press('Enter');
   await expect(daily.locator('canvas')).toBeVisible();
-  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  await expect(toggle).toHaveText('Показать таблицей');
 
   // The drawings fit the screen; on a phone they stack.
   const viewport = page.viewportSize()!;

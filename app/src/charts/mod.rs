@@ -92,6 +92,7 @@ pub fn ChartFigure(
     let table_chosen = RwSignal::new(false);
     let table_shown = move || table_chosen.get() || engine.get() == Engine::Failed;
     let dark = Signal::derive(move || ui.theme() == Theme::Dark);
+    let table_id = format!("{id}-table");
     #[cfg(feature = "hydrate")]
     browser::draw(id, option, dark, engine, Signal::derive(move || (table_shown(), height_rem.map(|h| h.get()))));
     #[cfg(not(feature = "hydrate"))]
@@ -100,8 +101,8 @@ pub fn ChartFigure(
         <figure class="chart-figure" data-testid=id>
             <figcaption class="row">
                 <span class="chart-title">{move || title.get()}</span>
-                <button type="button" class="link" data-testid="chart-toggle"
-                    aria-pressed=move || table_chosen.get().to_string()
+                // The label says what a press does; a pressed state beside it would contradict it.
+                <button type="button" class="link" data-testid="chart-toggle" aria-controls=table_id.clone()
                     hidden=move || engine.get() == Engine::Failed
                     on:click=move |_| table_chosen.update(|v| *v = !*v)>
                     {move || if table_chosen.get() { t().show_chart } else { t().show_table }}
@@ -114,7 +115,9 @@ pub fn ChartFigure(
                 Engine::Failed => Some(view! { <p class="muted" role="status">{t().failed}</p> }.into_any()),
                 Engine::Ready => None,
             }}
-            <div class="chart-table" data-testid="chart-table" class:sr-only=move || !table_shown()>
+            // Once shown, a long table scrolls: focusable so the keyboard can scroll it, named by the title.
+            <div class="chart-table" id=table_id data-testid="chart-table" class:sr-only=move || !table_shown()
+                role="region" aria-label=move || title.get() tabindex=move || table_shown().then_some("0")>
                 {move || table.run()}
             </div>
         </figure>

@@ -372,8 +372,9 @@ fn daily_points_cover_every_day_and_count_only_the_first_and_won_steps() {
     let points = daily_points(period, Some(A), Some(WON), &rows);
     let got: Vec<_> = points.iter().map(|p| (p.day, p.entered, p.won, p.won_amount)).collect();
     assert_eq!(got, vec![(100, 3, 0, 0), (101, 0, 0, 0), (102, 1, 2, 700), (103, 0, 0, 0)]);
-    // A pipeline without a won stage still lists its days.
-    assert_eq!(daily_points(period, Some(A), None, &rows).iter().map(|p| p.won).sum::<i64>(), 0);
+    // A pipeline without a won stage still lists its days and entries.
+    let no_won: Vec<_> = daily_points(period, Some(A), None, &rows).iter().map(|p| (p.day, p.entered, p.won)).collect();
+    assert_eq!(no_won, vec![(100, 3, 0), (101, 0, 0), (102, 1, 0), (103, 0, 0)]);
 }
 
 fn figures_of(deals: &[(StageId, &str, StageKind, i64)]) -> FunnelFigures {
