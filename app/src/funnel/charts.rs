@@ -11,10 +11,18 @@ use super::page::FunnelTexts;
 use super::{day_text, DailyPoint, FunnelFigures, FunnelReport};
 use crate::pipeline::format_rubles;
 
-/// Index of the won step the summary counts, in step order.
-fn won_index(figures: &FunnelFigures) -> Option<usize> {
-    let won = figures.won()?.stage_id;
-    figures.steps.iter().position(|s| s.stage_id == won)
+/// Per manager, in the by-manager table's order: name, deals that entered
+/// the funnel, and deals that reached the won step the summary counts.
+fn entered_and_won(report: &FunnelReport) -> Vec<(&str, i64, i64)> {
+    let won = report.current.won().and_then(|w| report.current.steps.iter().position(|s| s.stage_id == w.stage_id));
+    report
+        .managers
+        .iter()
+        .map(|m| {
+            let at = |i: Option<usize>| i.and_then(|i| m.deals.get(i)).copied().unwrap_or(0);
+            (m.name.as_str(), at(Some(0)), at(won))
+        })
+        .collect()
 }
 
 /// Options every chart shares: see-through background (the page's theme
@@ -50,18 +58,14 @@ pub fn funnel_chart(figures: &FunnelFigures, t: &FunnelTexts) -> Chart {
 /// Per manager: deals that entered the funnel and deals won, as horizontal
 /// bars so long names stay readable on a phone.
 pub fn manager_chart(report: &FunnelReport, t: &FunnelTexts) -> Chart {
-    let won = won_index(&report.current);
+    let mut rows = entered_and_won(report);
     // ECharts draws a category axis bottom-up; reversed, the list reads as the table does.
-    let rows: Vec<_> = report.managers.iter().rev().collect();
+    rows.reverse();
     base(Trigger::Axis)
-        .y_axis(Axis::new().type_(AxisType::Category).data(rows.iter().map(|m| m.name.as_str()).collect()))
+        .y_axis(Axis::new().type_(AxisType::Category).data(rows.iter().map(|r| r.0).collect()))
         .x_axis(Axis::new().type_(AxisType::Value).min_interval(1))
-        .series(Bar::new().name(t.entered).data(rows.iter().map(|m| m.deals.first().copied().unwrap_or(0)).collect()))
-        .series(
-            Bar::new()
-                .name(t.won)
-                .data(rows.iter().map(|m| won.and_then(|i| m.deals.get(i)).copied().unwrap_or(0)).collect()),
-        )
+        .series(Bar::new().name(t.entered).data(rows.iter().map(|r| r.1).collect()))
+        .series(Bar::new().name(t.won).data(rows.iter().map(|r| r.2).collect()))
 }
 
 /// Entered and won deals per day of the period.
@@ -94,7 +98,8 @@ pub fn FunnelChartTable(figures: FunnelFigures, t: &'static FunnelTexts) -> impl
 
 #[component]
 pub fn ManagerChartTable(report: FunnelReport, t: &'static FunnelTexts) -> impl IntoView {
-    let won = won_index(&report.current);
+    let rows: Vec<(String, i64, i64)> =
+        entered_and_won(&report).into_iter().map(|(name, entered, won)| (name.to_string(), entered, won)).collect();
     view! {
         <table>
             <thead>
@@ -105,11 +110,11 @@ pub fn ManagerChartTable(report: FunnelReport, t: &'static FunnelTexts) -> impl 
                 </tr>
             </thead>
             <tbody>
-                {report.managers.into_iter().map(|m| view! {
+                {rows.into_iter().map(|(name, entered, won)| view! {
                     <tr>
-                        <th scope="row">{m.name.clone()}</th>
-                        <td class="num">{m.deals.first().copied().unwrap_or(0)}</td>
-                        <td class="num">{won.and_then(|i| m.deals.get(i)).copied().unwrap_or(0)}</td>
+                        <th scope="row">{name}</th>
+                        <td class="num">{entered}</td>
+                        <td class="num">{won}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
