@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `demo`, `create-user`, `backup`, `bench`.
+//! The command line: `serve`, `migrate`, `demo`, `create-user`, `backup`, `bench`, `bench-live`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -86,6 +86,18 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Start the server, open many live streams as one signed-in admin and
+    /// time how long one deal move takes to reach all of them. Loads the demo
+    /// into an empty database; otherwise leaves the data as it is, except the
+    /// moved deal's stage.
+    BenchLive {
+        /// Live streams to open besides the first (the one used to warm up).
+        #[arg(long, default_value_t = 5_000)]
+        clients: usize,
+        /// Moves to time, one after another.
+        #[arg(long, default_value_t = 100)]
+        moves: usize,
+    },
 }
 
 impl Cli {
@@ -138,6 +150,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::bench::generate(db.storage.as_ref(), scale, 2026).await?;
             }
             crate::bench::measure(db.storage.clone(), rounds, seconds).await?;
+        }
+        Command::BenchLive { clients, moves } => {
+            if db.storage.count_users().await? == 0 {
+                load_demo(db.storage.as_ref(), 2026).await?;
+            }
+            crate::bench::live::measure(&url, db.storage.as_ref(), clients, moves).await?;
         }
         Command::Backup { path } => {
             let Some(store) = &db.sqlite else {

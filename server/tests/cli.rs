@@ -144,3 +144,46 @@ async fn create_user_validates_and_backup_passes_integrity_check() {
     let out = run(&["migrate"]).await;
     assert!(out.status.success());
 }
+
+#[tokio::test]
+async fn bench_live_delivers_every_move_to_every_stream() {
+    for backend in BACKENDS {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDb::new(backend).await;
+        let pg = (backend == Backend::Postgres).then_some(&db);
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        let out =
+            voronka(dir.path(), pg).args(["bench-live", "--clients", "40", "--moves", "6"]).output().await.unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{backend:?}: {printed}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(printed.contains("Demo data"), "an empty database gets the demo first: {printed}");
+        assert!(printed.contains("Live fan-out: 41 streams open (40 connected in"), "{printed}");
+        let line = |what: &str| printed.lines().find(|l| l.starts_with(what)).unwrap_or_else(|| panic!("{printed}"));
+        // Every stream heard each of the 6 moves exactly once.
+        assert!(line("move sent → one stream heard it").contains("n=246"), "{printed}");
+        assert!(line("move sent → the last stream heard it").contains("n=6"), "{printed}");
+        assert!(line("move answered").contains("n=6"), "{printed}");
+        assert!(line("server memory:").contains("KiB per stream"), "{printed}");
+
+        // The warm-up and the 6 timed moves are real moves, each kept in the deal's history.
+        let url = match pg {
+            Some(db) => db.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("voronka.db").display()),
+        };
+        let store = server::storage::Database::open(&url).await.unwrap();
+        let deal: i64 =
+            line("Live fan-out").split("moves of deal ").nth(1).unwrap().trim_end_matches('.').parse().unwrap();
+        let users = store.storage.users(1, app::access::Visibility::All).await.unwrap();
+        let admin = users.iter().find(|u| u.email == app::demo::DEMO_ADMIN).unwrap();
+        let page = store.storage.deal_page(1, deal, started + 3_600_000).await.unwrap().unwrap();
+        let moves: Vec<_> = page.events.iter().filter(|e| e.at >= started && e.actor == admin.name).collect();
+        assert_eq!(moves.len(), 7, "{:?}", page.events);
+        let stages: std::collections::BTreeSet<_> = moves.iter().map(|e| e.to_stage_id).collect();
+        assert_eq!(stages.len(), 2, "back and forth between two stages: {moves:?}");
+
+        let refused = voronka(dir.path(), pg).args(["bench-live", "--clients", "0"]).output().await.unwrap();
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--clients and --moves must be at least 1"));
+        db.drop_db().await;
+    }
+}

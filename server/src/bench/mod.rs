@@ -1,6 +1,10 @@
 //! `voronka bench`: fills a database with a large organisation (on top of the
 //! demo one) and prints how fast the board loads and deals move, measured at
 //! the storage port — the part of a request that grows with the data.
+//!
+//! - [`live`] — `voronka bench-live`: one move fanned out to thousands of open live streams
+
+pub mod live;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
