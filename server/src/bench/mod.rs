@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::access::Visibility;
-use app::demo::{self, DemoActivity, DemoClient, DemoData, DemoDeal, DemoDealEvent, DemoOrg};
+use app::demo::{self, DemoActivity, DemoClient, DemoData, DemoDeal, DemoDealEvent, DemoLead, DemoOrg};
 use app::funnel::{self, naive_totals, ClientType, FunnelMode, FunnelQuery, Period, PeriodPreset, Scope, Steps};
-use app::pipeline::{ActivityKind, BoardFilter, ClientKind, MoveRequest, StageKind};
+use app::pipeline::{ActivityKind, BoardFilter, ClientKind, LeadStatus, MoveRequest, StageKind};
 use app::storage::{MoveOutcome, Storage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -48,6 +48,7 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
     let mut next_deal = base.deals.iter().map(|d| d.id).max().unwrap_or(0);
     let mut next_event = base.events.iter().map(|e| e.id).max().unwrap_or(0);
     let mut next_activity = base.activities.iter().map(|a| a.id).max().unwrap_or(0);
+    let mut next_lead = base.leads.iter().map(|l| l.id).max().unwrap_or(0);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut written = 0;
     while written < scale.deals {
@@ -60,7 +61,7 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
             pipelines: vec![],
             stages: vec![],
             clients: vec![],
-            leads: vec![],
+            leads: Vec::with_capacity(n * 2),
             deals: Vec::with_capacity(n),
             events: Vec::with_capacity(n * scale.events_per_deal),
             activities: Vec::with_capacity(n * scale.activities_per_deal),
@@ -95,6 +96,26 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
             let lifetime = step * scale.events_per_deal.max(1) as i64;
             let created_at = now - lifetime - rng.gen_range(0..730 * DAY);
             let amount = rng.gen_range(10_000..2_000_000) * 100;
+            let source = ["website", "phone", "referral", "ads"][rng.gen_range(0..4)];
+            // Most deals come from a lead, answered within the hour; as many
+            // leads again are disqualified, a few in the last week not answered yet.
+            let lead_id = rng.gen_bool(0.6).then(|| {
+                next_lead += 1;
+                let created = created_at - rng.gen_range(10 * 60_000..2 * DAY);
+                chunk.leads.push(generated_lead(next_lead, manager, source, created, LeadStatus::Qualified, &mut rng));
+                chunk.leads.last_mut().expect("just pushed").client_id = Some(client_id);
+                next_lead
+            });
+            if rng.gen_bool(0.6) {
+                next_lead += 1;
+                let created = created_at + rng.gen_range(0..DAY);
+                let status = if now - created < 7 * DAY && rng.gen_bool(0.3) {
+                    LeadStatus::New
+                } else {
+                    LeadStatus::Disqualified
+                };
+                chunk.leads.push(generated_lead(next_lead, manager, source, created.min(now), status, &mut rng));
+            }
             let mut stage = open[0];
             for e in 0..scale.events_per_deal {
                 let to = if e == 0 {
@@ -146,8 +167,8 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
                 title: format!("Сделка {next_deal}"),
                 amount,
                 client_id,
-                lead_id: None,
-                source: ["website", "phone", "referral", "ads"][rng.gen_range(0..4)],
+                lead_id,
+                source,
                 responsible_id: manager,
                 created_at,
                 stage_entered_at: last_at,
@@ -164,13 +185,38 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
     }
     let goals = app::goals::demo::seed_many(storage, base.org.id, now, GOALS).await?;
     println!(
-        "Generated {} deals, {} stage events, {} activities, {goals} active goals on top of the demo in {:.1} s.",
+        "Generated {} leads, {} deals, {} stage events, {} activities, {goals} active goals on top of the demo in {:.1} s.",
+        next_lead - base.leads.iter().map(|l| l.id).max().unwrap_or(0),
         scale.deals,
         scale.deals * scale.events_per_deal,
         scale.deals * scale.activities_per_deal,
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A lead of the generated history; only a `New` one is still waiting for its first response.
+fn generated_lead(
+    id: i64,
+    manager: i64,
+    source: &'static str,
+    created_at: i64,
+    status: LeadStatus,
+    rng: &mut StdRng,
+) -> DemoLead {
+    DemoLead {
+        id,
+        title: format!("Заявка {id}"),
+        source,
+        contact_name: format!("Контакт {id}"),
+        phone: String::new(),
+        status,
+        disqualify_reason: (status == LeadStatus::Disqualified).then_some("Нет бюджета"),
+        responsible_id: manager,
+        created_at,
+        first_response_at: (status != LeadStatus::New).then(|| created_at + rng.gen_range(60_000..60 * 60_000)),
+        client_id: None,
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
