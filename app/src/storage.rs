@@ -456,6 +456,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn lead_head(&self, org: OrgId, id: LeadId) -> StorageResult<Option<LeadHead>>;
     /// Changes a lead's title, source and contact if it is still at `edit.version`.
     async fn update_lead(&self, org: OrgId, edit: &crate::pipeline::LeadEdit) -> StorageResult<Lead>;
+    /// One activity of the organisation, with what it was about.
+    async fn activity(&self, org: OrgId, id: i64) -> StorageResult<Option<Activity>>;
+    /// Corrects an activity if it is still at `edit.version`; a stale version is a conflict.
+    async fn update_activity(&self, org: OrgId, edit: &crate::pipeline::ActivityEdit) -> StorageResult<Activity>;
     async fn create_lead(
         &self,
         org: OrgId,

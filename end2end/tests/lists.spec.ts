@@ -34,6 +34,26 @@ test('a call logged from a board card shows in the activities list', async ({ pa
   const row = page.getByTestId('activities').locator('tr', { hasText: note });
   await expect(row).toContainText('2 мин 30 с');
   await expect(row.getByRole('link', { name: title })).toBeVisible();
+
+  // The call was shorter: corrected in place, to the second.
+  const edit = row.getByRole('button', { name: 'Изменить' });
+  await edit.click();
+  const form = page.getByTestId('edit-activity');
+  await expect(form.getByLabel('Длительность, мин')).toHaveValue('2');
+  await expect(form.getByLabel('и секунд')).toHaveValue('30');
+  await form.getByLabel('Длительность, мин').press('Escape');
+  await expect(form).toBeHidden();
+  await edit.click();
+  await form.getByLabel('Длительность, мин').fill('-1');
+  await form.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(form.getByRole('alert')).toContainText('Длительность, мин');
+  await form.getByLabel('Длительность, мин').fill('1');
+  await form.getByLabel('и секунд').fill('5');
+  await form.getByLabel('Комментарий').fill(`${note} (исправлено)`);
+  await form.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(form).toBeHidden();
+  const fixed = page.getByTestId('activities').locator('tr', { hasText: `${note} (исправлено)` });
+  await expect(fixed).toContainText('1 мин 05 с');
 });
 
 test('the deals list sorts by a column header, both ways, and filters by state', async ({ page }, info) => {

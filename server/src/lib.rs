@@ -1,7 +1,7 @@
 //! Voronka's server: everything that needs a database or a socket.
 //!
-//! - [`bench`] — the large-organisation generator and the board and move benchmark
-//! - [`cli`] — the `voronka` command line (serve, migrate, demo, create-user, backup)
+//! - [`bench`] — the large-organisation generator, the storage benchmark and the live fan-out benchmark
+//! - [`cli`] — the `voronka` command line (serve, migrate, demo, create-user, backup, bench, bench-live)
 //! - [`storage`] — the SQLite and PostgreSQL adapters of the app's storage port, and sessions
 //! - [`web`] — the axum router: pages, server functions, `/healthz`, same-origin guard
 

@@ -8,7 +8,7 @@ mod common;
 
 use app::error::{AppError, Problem};
 use app::pipeline::lists::{ActivityList, Client as Buyer, ClientList, DealList};
-use app::pipeline::{Board, DealPage, Lead, LeadPage, Moved, Pipeline, Stage, Violation};
+use app::pipeline::{Activity, Board, DealPage, Lead, LeadPage, Moved, Pipeline, Stage, Violation};
 use common::*;
 use serde_json::{json, Value};
 
@@ -806,6 +806,128 @@ async fn the_activities_list_filters_by_kind_and_person_within_the_rights() {
         assert_eq!(list(&admin, json!({"user_id": ma_id, "page": 0})).await.unwrap().total, 2);
         assert_eq!(list(&admin, json!({"deal_id": other, "page": 0})).await.unwrap().total, 1);
         assert_eq!(list(&admin, json!({"since": i64::MAX / 2, "page": 0})).await.unwrap().total, 0);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn correct(
+    c: &Client,
+    id: i64,
+    version: i64,
+    kind: &str,
+    duration: Option<i32>,
+    note: &str,
+) -> Result<Activity, AppError> {
+    let edit = json!({"id": id, "version": version, "kind": kind, "duration_s": duration, "note": note});
+    c.call_json("activities/update", json!({ "edit": edit })).await
+}
+
+#[tokio::test]
+async fn activities_are_corrected_at_their_version_by_whoever_may_edit_their_subject() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (ma, ma_id) = signed_in(&server, org.manager_a).await;
+        let (ma2, _) = signed_in(&server, org.manager_a2).await;
+        let (head_a, _) = signed_in(&server, org.head_a).await;
+        let (viewer, _) = signed_in(&server, org.viewer_a).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let deal = create_deal(&ma, f.pipeline, "Окна", 100_00).await.unwrap();
+        let call =
+            log(&ma, json!({"kind": "call_out", "deal_id": deal, "lead_id": null, "duration_s": 300, "note": ""}))
+                .await
+                .unwrap();
+        assert_eq!(call.version, 0);
+
+        // The author corrects kind, length and note; who, when and what it was about stay.
+        let fixed = correct(&ma, call.id, 0, "call_in", Some(125), "  Перезвонил сам  ").await.unwrap();
+        assert_eq!(
+            (fixed.kind, fixed.duration_s, fixed.note.as_str(), fixed.version),
+            (app::pipeline::ActivityKind::CallIn, Some(125), "Перезвонил сам", 1)
+        );
+        assert_eq!(
+            (fixed.user_id, fixed.at, fixed.deal_id, fixed.subject.as_str()),
+            (ma_id, call.at, Some(deal), "Окна")
+        );
+        let stored = |c: &'static str| {
+            let db = &db;
+            async move { db.count(&format!("SELECT CAST({c} AS BIGINT) FROM activities WHERE id = {}", call.id)).await }
+        };
+        // A second editor still holding version 0 is told, and nothing is overwritten.
+        assert_eq!(correct(&head_a, call.id, 0, "meeting", None, "").await.unwrap_err(), AppError::Conflict);
+        assert_eq!((stored("duration_s").await, stored("version").await), (125, 1));
+
+        // Bad input is named and stores nothing.
+        for (kind, duration, note, error) in [
+            ("call_out", Some(-1), "", AppError::invalid("duration", Problem::Negative)),
+            ("call_out", Some(86_401), "", AppError::invalid("duration", Problem::TooLarge)),
+            ("note", None, "   ", AppError::invalid("note", Problem::Required)),
+            (
+                "call_out",
+                Some(60),
+                &"я".repeat(2_001) as &str,
+                AppError::invalid("note", Problem::TooLong { max: 2_000 }),
+            ),
+        ] {
+            assert_eq!(correct(&ma, call.id, 1, kind, duration, note).await.unwrap_err(), error, "{kind} {duration:?}");
+        }
+        let unknown_kind = json!({"id": call.id, "version": 1, "kind": "telegram", "duration_s": null, "note": ""});
+        assert!(ma.call_json::<Activity>("activities/update", json!({ "edit": unknown_kind })).await.is_err());
+        assert_eq!((stored("duration_s").await, stored("version").await), (125, 1));
+
+        // Only calls keep a length.
+        let meeting = correct(&ma, call.id, 1, "meeting", Some(600), "Встреча").await.unwrap();
+        assert_eq!((meeting.duration_s, meeting.version), (None, 2));
+
+        // Rights follow the deal: its head may, a colleague with own-deals rights, the
+        // other department and a viewer may not; an unknown id is not found; a stranger must sign in.
+        assert_eq!(correct(&ma2, call.id, 2, "chat", None, "").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(correct(&mb, call.id, 2, "chat", None, "").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(correct(&viewer, call.id, 2, "chat", None, "").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(correct(&admin, 987_654, 0, "chat", None, "").await.unwrap_err(), AppError::NotFound);
+        assert_eq!(
+            correct(&server.client(), call.id, 2, "chat", None, "").await.unwrap_err(),
+            AppError::Unauthenticated
+        );
+        assert_eq!(stored("version").await, 2);
+        assert_eq!(correct(&head_a, call.id, 2, "chat", None, "В мессенджере").await.unwrap().version, 3);
+
+        // On a lead, the lead's rights decide.
+        let lead: Lead = ma
+            .call_json(
+                "leads/create",
+                json!({"form": {"title": "Заявка", "source": "website", "contact_name": "", "phone": ""}}),
+            )
+            .await
+            .unwrap();
+        let on_lead =
+            log(&ma, json!({"kind": "call_out", "deal_id": null, "lead_id": lead.id, "duration_s": 40, "note": ""}))
+                .await
+                .unwrap();
+        assert_eq!(correct(&mb, on_lead.id, 0, "call_out", Some(45), "").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(correct(&ma, on_lead.id, 0, "call_out", Some(45), "").await.unwrap().duration_s, Some(45));
+
+        // About neither (an incoming call nobody tied to a lead), its author's work decides.
+        let loose = {
+            let s = db.open().await.storage;
+            let org_id = s.default_org().await.unwrap().unwrap();
+            let new = app::storage::NewActivity {
+                kind: app::pipeline::ActivityKind::CallIn,
+                user_id: ma_id,
+                deal_id: None,
+                lead_id: None,
+                client_id: None,
+                duration_s: Some(30),
+                note: String::new(),
+            };
+            s.add_activity(org_id, &new, 1_000).await.unwrap()
+        };
+        assert_eq!(correct(&mb, loose.id, 0, "call_in", Some(31), "").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(correct(&head_a, loose.id, 0, "call_in", Some(31), "").await.unwrap().duration_s, Some(31));
         server.stop().await;
         db.drop_db().await;
     }

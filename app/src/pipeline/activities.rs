@@ -1,14 +1,16 @@
 //! The activities list: calls, meetings, proposals, chats and notes of the
 //! people the caller may see, by kind, person and period, sorted by any
-//! column, each linked to its deal or lead.
+//! column, each linked to its deal or lead, and corrected in place.
 
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{when, ActivityFilter, ActivityList, ActivitySort, ListBody, Order, SortHeader};
-use super::server::{board_options, list_activities};
-use super::{Activity, ActivityKind, DAY_MS};
-use crate::shell::use_ui;
+use super::lists::{finish_edit, when, ActivityFilter, ActivityList, ActivitySort, ListBody, Order, SortHeader};
+use super::server::{board_options, list_activities, update_activity};
+use super::{Activity, ActivityEdit, ActivityKind, DAY_MS};
+use crate::access::{Action, Module, Scope};
+use crate::error::{AppError, Problem};
+use crate::shell::{use_ui, FormError};
 
 /// Local midnight `days_back` days ago, in ms; the device's clock decides "today".
 fn local_day_start(days_back: i64) -> i64 {
@@ -41,9 +43,16 @@ pub fn ActivitiesPage() -> impl IntoView {
     let filter = RwSignal::new(ActivityFilter::default());
     let order = RwSignal::new(Order::<ActivitySort>::default());
     let page = RwSignal::new(0i64);
+    let reload = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<AppError>);
     let options = LocalResource::new(board_options);
     let activities = LocalResource::new(move || {
+        reload.track();
         list_activities(ActivityFilter { order: order.get(), page: page.get(), ..filter.get() })
+    });
+    // The server decides per activity; without any edit right the button would only ever fail.
+    let can_edit = Signal::derive(move || {
+        ui.scope(Module::Deals, Action::Edit) != Scope::None || ui.scope(Module::Leads, Action::Edit) != Scope::None
     });
     let set = move |change: &dyn Fn(&mut ActivityFilter)| {
         filter.update(|f| change(f));
@@ -86,6 +95,7 @@ pub fn ActivitiesPage() -> impl IntoView {
                 </select>
             </label>
         </div>
+        <FormError error=notice.into() />
         <ListBody list=activities empty=Signal::derive(move || t().no_activities) page table=move |list: ActivityList| view! {
             <table data-testid="activities">
                 <thead>
@@ -96,10 +106,11 @@ pub fn ActivitiesPage() -> impl IntoView {
                         <th>{t().subject}</th>
                         <SortHeader order by=ActivitySort::Duration label=Signal::derive(move || t().duration) page />
                         <th>{t().note}</th>
+                        <th><span class="sr-only">{t().edit}</span></th>
                     </tr>
                 </thead>
                 <tbody>
-                    {list.rows.into_iter().map(|a| view! { <ActivityRow activity=a /> }).collect_view()}
+                    {list.rows.into_iter().map(|a| view! { <ActivityRow activity=a can_edit reload notice /> }).collect_view()}
                 </tbody>
             </table>
         } />
@@ -107,9 +118,16 @@ pub fn ActivitiesPage() -> impl IntoView {
 }
 
 #[component]
-fn ActivityRow(activity: Activity) -> impl IntoView {
+fn ActivityRow(
+    activity: Activity,
+    can_edit: Signal<bool>,
+    reload: RwSignal<u32>,
+    notice: RwSignal<Option<AppError>>,
+) -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
+    let editing = RwSignal::new(false);
+    let for_edit = activity.clone();
     let subject = match (activity.deal_id, activity.lead_id) {
         (Some(deal), _) => view! { <a href=format!("/deals/{deal}")>{activity.subject.clone()}</a> }.into_any(),
         (None, Some(_)) => view! { <a href="/leads">{activity.subject.clone()}</a> }.into_any(),
@@ -125,6 +143,124 @@ fn ActivityRow(activity: Activity) -> impl IntoView {
             <td>{subject}</td>
             <td class="num nowrap">{move || duration.map(|s| call_length(s, t())).unwrap_or_default()}</td>
             <td class="note">{activity.note.clone()}</td>
+            <td class="actions">
+                {move || can_edit.get().then(|| view! {
+                    <button type="button" aria-expanded=move || editing.get().to_string()
+                        on:click=move |_| editing.update(|e| *e = !*e)>{move || t().edit}</button>
+                })}
+            </td>
         </tr>
+        {move || editing.get().then(|| view! {
+            <tr class="editing"><td colspan="7"><EditActivity activity=for_edit.clone() editing reload notice /></td></tr>
+        })}
+    }
+}
+
+/// Minutes and seconds as typed into the edit form; both empty means no length.
+fn typed_length(minutes: &str, seconds: &str) -> Result<Option<i32>, AppError> {
+    let (minutes, seconds) = (minutes.trim(), seconds.trim());
+    if minutes.is_empty() && seconds.is_empty() {
+        return Ok(None);
+    }
+    let part = |raw: &str| -> Result<i64, AppError> {
+        match raw {
+            "" => Ok(0),
+            raw => match raw.parse::<i64>() {
+                Ok(v) if v < 0 => Err(AppError::invalid("duration", Problem::Negative)),
+                Ok(v) => Ok(v),
+                Err(_) => Err(AppError::invalid("duration", Problem::NotANumber)),
+            },
+        }
+    };
+    let total = part(minutes)?.saturating_mul(60).saturating_add(part(seconds)?);
+    // The server refuses anything over a day; clamping first keeps the number an i32.
+    Ok(Some(total.min(i64::from(i32::MAX)) as i32))
+}
+
+/// Corrects an activity's kind, length and note; a stale version reloads the list with a message.
+#[component]
+fn EditActivity(
+    activity: Activity,
+    editing: RwSignal<bool>,
+    reload: RwSignal<u32>,
+    notice: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    let kind = RwSignal::new(activity.kind);
+    let minutes = RwSignal::new(activity.duration_s.map(|s| (s / 60).to_string()).unwrap_or_default());
+    let seconds = RwSignal::new(activity.duration_s.map(|s| (s % 60).to_string()).unwrap_or_default());
+    let note = RwSignal::new(activity.note.clone());
+    let own_error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let is_call = move || matches!(kind.get(), ActivityKind::CallIn | ActivityKind::CallOut);
+    let (id, version) = (activity.id, activity.version);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let duration_s = if is_call() {
+            match typed_length(&minutes.get_untracked(), &seconds.get_untracked()) {
+                Ok(d) => d,
+                Err(e) => return own_error.set(Some(e)),
+            }
+        } else {
+            None
+        };
+        let edit = ActivityEdit { id, version, kind: kind.get_untracked(), duration_s, note: note.get_untracked() };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            finish_edit(update_activity(edit).await, editing, reload, notice, own_error);
+            busy.set(false);
+        });
+    };
+    view! {
+        // Our own checks name the field in words; the browser's would block the form silently on a phone.
+        <form class="card new-deal" data-testid="edit-activity" aria-label=move || t().edit_activity novalidate on:submit=submit
+            on:keydown=move |ev| if ev.key() == "Escape" { editing.set(false) }>
+            <div class="row">
+                <label><span>{move || t().kind}</span>
+                    <select on:change=move |ev| if let Ok(k) = event_target_value(&ev).parse() { kind.set(k) }>
+                        {ActivityKind::iter().map(|k| view! {
+                            <option value=k.as_str() selected=k == kind.get_untracked()>{move || t().activity_kind(k)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                {move || is_call().then(|| view! {
+                    <label><span>{move || t().duration_min}</span>
+                        <input type="number" min="0" max="1440" inputmode="numeric" size="5" prop:value=move || minutes.get()
+                            on:input=move |ev| minutes.set(event_target_value(&ev)) /></label>
+                    <label><span>{move || t().duration_sec}</span>
+                        <input type="number" min="0" inputmode="numeric" size="3" prop:value=move || seconds.get()
+                            on:input=move |ev| seconds.set(event_target_value(&ev)) /></label>
+                })}
+            </div>
+            <label><span>{move || t().note}</span>
+                <textarea rows="2" maxlength="2000" prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))></textarea></label>
+            <FormError error=own_error.into() />
+            <div class="actions">
+                <button type="button" on:click=move |_| editing.set(false)>{move || t().cancel}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { t().saving } else { t().save }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_length;
+    use crate::error::{AppError, Problem};
+
+    #[test]
+    fn typed_call_lengths() {
+        assert_eq!(typed_length("", " "), Ok(None));
+        assert_eq!(typed_length("2", "5"), Ok(Some(125)));
+        assert_eq!(typed_length("", "45"), Ok(Some(45)));
+        assert_eq!(typed_length("3", ""), Ok(Some(180)));
+        assert_eq!(typed_length("1", "90"), Ok(Some(150)));
+        assert_eq!(typed_length("-1", "0"), Err(AppError::invalid("duration", Problem::Negative)));
+        assert_eq!(typed_length("2,5", ""), Err(AppError::invalid("duration", Problem::NotANumber)));
+        assert_eq!(typed_length("99999999999", ""), Ok(Some(i32::MAX)));
     }
 }

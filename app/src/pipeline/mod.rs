@@ -264,6 +264,19 @@ pub struct Activity {
     pub lead_id: Option<LeadId>,
     /// The title of the deal or lead it was about.
     pub subject: String,
+    /// Bumped by every correction, so two people's corrections never overwrite each other.
+    pub version: i64,
+}
+
+/// A correction of a logged activity: its kind, call length and note; who,
+/// when and what it was about stay as logged. Applies only at `version`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEdit {
+    pub id: i64,
+    pub version: i64,
+    pub kind: ActivityKind,
+    pub duration_s: Option<i32>,
+    pub note: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

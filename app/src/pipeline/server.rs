@@ -10,7 +10,7 @@ use super::{
     Activity, Board, BoardFilter, DealId, DealPage, Lead, LeadFilter, LeadId, LeadPage, LeadStatus, MoveRequest, Moved,
     NewActivityForm, NewDealForm, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, Violation,
 };
-use super::{DealEdit, LeadEdit};
+use super::{ActivityEdit, DealEdit, LeadEdit};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -100,6 +100,28 @@ pub(crate) mod ssr {
             contact_name: optional_text("contact_name", &form.contact_name, MAX_TITLE)?,
             phone: optional_text("phone", &form.phone, 40)?,
         })
+    }
+
+    /// Checks an activity's call length and note: only calls have a length, up
+    /// to a day; a note-only activity needs its note.
+    pub fn clean_activity(
+        kind: crate::pipeline::ActivityKind,
+        duration_s: Option<i32>,
+        note: &str,
+    ) -> Result<(Option<i32>, String), AppError> {
+        use crate::pipeline::{optional_text, ActivityKind, MAX_NOTE};
+        let note = optional_text("note", note, MAX_NOTE)?;
+        if kind == ActivityKind::Note && note.is_empty() {
+            return Err(AppError::invalid("note", Problem::Required));
+        }
+        let is_call = matches!(kind, ActivityKind::CallIn | ActivityKind::CallOut);
+        let duration_s = match duration_s {
+            Some(d) if d < 0 => return Err(AppError::invalid("duration", Problem::Negative)),
+            Some(d) if d > 86_400 => return Err(AppError::invalid("duration", Problem::TooLarge)),
+            Some(d) if is_call => Some(d),
+            _ => None,
+        };
+        Ok((duration_s, note))
     }
 
     /// Checks a source name: a short word such as "website".
@@ -210,22 +232,11 @@ pub async fn create_deal(form: NewDealForm) -> Result<DealId, AppError> {
 /// Logs a call, meeting, proposal, chat or note on a deal or a lead.
 #[server(prefix = "/api", endpoint = "activities/create", input = server_fn::codec::Json)]
 pub async fn log_activity(form: NewActivityForm) -> Result<Activity, AppError> {
-    use super::{optional_text, ActivityKind, MAX_NOTE};
     use crate::access::{guard::Ctx, Action, Module};
     use crate::error::Problem;
     use crate::storage::NewActivity;
     let ctx = Ctx::get().await?;
-    let note = optional_text("note", &form.note, MAX_NOTE)?;
-    if form.kind == ActivityKind::Note && note.is_empty() {
-        return Err(AppError::invalid("note", Problem::Required));
-    }
-    let is_call = matches!(form.kind, ActivityKind::CallIn | ActivityKind::CallOut);
-    let duration_s = match form.duration_s {
-        Some(d) if d < 0 => return Err(AppError::invalid("duration", Problem::Negative)),
-        Some(d) if d > 86_400 => return Err(AppError::invalid("duration", Problem::TooLarge)),
-        Some(d) if is_call => Some(d),
-        _ => None,
-    };
+    let (duration_s, note) = ssr::clean_activity(form.kind, form.duration_s, &form.note)?;
     let (user, deal_id, lead_id, deal) = match (form.deal_id, form.lead_id) {
         (Some(deal), None) => {
             let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
@@ -247,6 +258,42 @@ pub async fn log_activity(form: NewActivityForm) -> Result<Activity, AppError> {
         None => ssr::publish_work(&ctx, user.org_id, ssr::user_owner(&user)),
     }
     Ok(logged)
+}
+
+/// Corrects a logged activity's kind, call length or note, if nobody changed
+/// it since `edit.version`. Takes the right to edit what it is about: its
+/// deal, its lead, or (for one about neither) its author's work.
+#[server(prefix = "/api", endpoint = "activities/update", input = server_fn::codec::Json)]
+pub async fn update_activity(edit: ActivityEdit) -> Result<Activity, AppError> {
+    use crate::access::{guard::Ctx, Action, Module, Owner};
+    let ctx = Ctx::get().await?;
+    let (duration_s, note) = ssr::clean_activity(edit.kind, edit.duration_s, &edit.note)?;
+    let org = ctx.require_user().await?.org_id;
+    let before = ctx.storage().activity(org, edit.id).await?.ok_or(AppError::NotFound)?;
+    let (deal, owner) = match (before.deal_id, before.lead_id) {
+        (Some(deal), _) => {
+            let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+            let head = ssr::permitted_deal(&ctx, &auth, deal).await?;
+            (Some(head.clone()), ssr::deal_owner(&head))
+        }
+        (None, Some(lead)) => {
+            let auth = ctx.authorize(Module::Leads, Action::Edit).await?;
+            (None, ssr::lead_owner(&ssr::permitted_lead(&ctx, &auth, lead).await?))
+        }
+        (None, None) => {
+            let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+            let author = ctx.storage().user(before.user_id).await?.ok_or(AppError::NotFound)?;
+            let owner = Owner { user: Some(author.id), department: author.department_id };
+            auth.check(owner)?;
+            (None, owner)
+        }
+    };
+    let after = ctx.storage().update_activity(org, &ActivityEdit { duration_s, note, ..edit }).await?;
+    match deal {
+        Some(head) => ssr::publish(&ctx, org, head.pipeline_id, &head),
+        None => ssr::publish_work(&ctx, org, owner),
+    }
+    Ok(after)
 }
 
 /// Whom and which departments the board's filters offer: those the caller's deals right covers.

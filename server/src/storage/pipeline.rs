@@ -3,7 +3,7 @@
 // same rule: every statement valid in SQLite and PostgreSQL.
 
 use app::pipeline::{
-    skipped_required, Activity, Board, BoardFilter, Card, Column, DealEvent, DealId, DealPage, Lead, LeadFilter,
+    skipped_required, Activity, ActivityEdit, Board, BoardFilter, Card, Column, DealEvent, DealId, DealPage, Lead, LeadFilter,
     LeadId, LeadPage, LeadStatus, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, StageId,
     StageKind, Violation, CARDS_PER_COLUMN, CLOSED_DAYS, DAY_MS,
 };
@@ -825,6 +825,45 @@ impl Store {
         activity_from_row(&row)
     }
 
+    async fn activity_impl(&self, org: OrgId, id: i64) -> StorageResult<Option<Activity>> {
+        let row = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1 AND a.org_id = $2"))
+            .bind(id)
+            .bind(org)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(other)?;
+        row.as_ref().map(activity_from_row).transpose()
+    }
+
+    async fn update_activity_impl(&self, org: OrgId, edit: &ActivityEdit) -> StorageResult<Activity> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE activities SET kind = $1, duration_s = $2, note = $3, version = version + 1 \
+             WHERE id = $4 AND org_id = $5 AND version = $6",
+        )
+        .bind(edit.kind.as_str())
+        .bind(edit.duration_s)
+        .bind(&edit.note)
+        .bind(edit.id)
+        .bind(org)
+        .bind(edit.version)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        let row = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1 AND a.org_id = $2"))
+            .bind(edit.id)
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(other)?;
+        let Some(row) = row else { return Err(StorageError::NotFound) };
+        if updated.rows_affected() == 0 {
+            return Err(StorageError::Conflict);
+        }
+        tx.commit().await.map_err(other)?;
+        activity_from_row(&row)
+    }
+
     async fn violations_impl(&self, org: OrgId, v: Visibility, limit: i64) -> StorageResult<Vec<Violation>> {
         let mut q = QueryBuilder::<Db>::new(
             "SELECT sv.deal_id, d.title, a.name AS actor, sv.at, sv.from_stage_id, sv.to_stage_id, sv.blocked \
@@ -977,7 +1016,7 @@ impl Store {
 }
 
 const ACTIVITY_SELECT: &str = "SELECT a.id, a.kind, a.user_id, u.name AS user_name, a.at, a.duration_s, a.note, \
-     a.deal_id, a.lead_id, COALESCE(ad.title, al.title, '') AS subject FROM activities a \
+     a.version, a.deal_id, a.lead_id, COALESCE(ad.title, al.title, '') AS subject FROM activities a \
      JOIN users u ON u.id = a.user_id LEFT JOIN deals ad ON ad.id = a.deal_id LEFT JOIN leads al ON al.id = a.lead_id";
 
 fn activity_from_row(row: &DbRow) -> StorageResult<Activity> {
@@ -992,5 +1031,6 @@ fn activity_from_row(row: &DbRow) -> StorageResult<Activity> {
         deal_id: row.try_get("deal_id").map_err(other)?,
         lead_id: row.try_get("lead_id").map_err(other)?,
         subject: row.try_get("subject").map_err(other)?,
+        version: row.try_get("version").map_err(other)?,
     })
 }

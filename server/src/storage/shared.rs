@@ -747,6 +747,14 @@ impl Storage for Store {
         self.lead_head_impl(org, id).await
     }
 
+    async fn activity(&self, org: OrgId, id: i64) -> StorageResult<Option<Activity>> {
+        self.activity_impl(org, id).await
+    }
+
+    async fn update_activity(&self, org: OrgId, edit: &app::pipeline::ActivityEdit) -> StorageResult<Activity> {
+        self.update_activity_impl(org, edit).await
+    }
+
     async fn update_lead(&self, org: OrgId, edit: &app::pipeline::LeadEdit) -> StorageResult<Lead> {
         self.update_lead_impl(org, edit).await
     }
