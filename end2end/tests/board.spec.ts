@@ -96,6 +96,13 @@ test('the keyboard moves a focused card, and a lost deal asks for a reason', asy
   await card(page, title).focus();
   await page.keyboard.press('ArrowRight');
   await expect(card(column(page, 'Квалификация'), title)).toBeVisible();
+  // The board was drawn anew around it, and the card kept the focus: the next key moves it on.
+  await expect(card(page, title)).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect(card(column(page, 'Встреча'), title)).toBeVisible();
+  await expect(card(page, title)).toBeFocused();
+  await page.keyboard.press('ArrowLeft');
+  await expect(card(column(page, 'Квалификация'), title)).toBeVisible();
 
   // The "move to" list reaches any stage; losing needs a reason.
   await card(page, title).getByLabel('Переместить сделку').selectOption({ label: 'Провалена' });
@@ -112,13 +119,23 @@ test('the keyboard moves a focused card, and a lost deal asks for a reason', asy
   await expect(page.getByRole('heading', { name: title })).toBeVisible();
   await expect(page.getByTestId('deal-stage')).toHaveText('Провалена');
   const history = page.getByTestId('history');
-  await expect(history.locator('li')).toHaveCount(3);
+  await expect(history.locator('li')).toHaveCount(5);
   await expect(history).toContainText('«Квалификация» → «Провалена»');
   await page.getByLabel('Длительность, мин').fill('4');
   await page.getByLabel('Комментарий').fill('Обсудили сроки');
   await page.getByRole('button', { name: 'Записать', exact: true }).click();
   await expect(page.getByTestId('activities')).toContainText('Обсудили сроки');
-  await expect(page.getByTestId('activities')).toContainText('Исходящий звонок · 4 мин');
+  await expect(page.getByTestId('activities')).toContainText('Исходящий звонок · 4 мин 00 с');
+
+  // A wrong length is corrected right there, to the second.
+  const activities = page.getByTestId('activities');
+  await activities.getByRole('button', { name: 'Изменить' }).click();
+  const fix = activities.getByTestId('edit-activity');
+  await fix.getByLabel('Длительность, мин').fill('3');
+  await fix.getByLabel('и секунд').fill('20');
+  await fix.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(activities).toContainText('Исходящий звонок · 3 мин 20 с');
+  await expect(activities).toContainText('Обсудили сроки');
 });
 
 test('a head sees a manager move a card without reloading', async ({ browser }, info) => {

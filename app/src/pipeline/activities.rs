@@ -1,6 +1,7 @@
 //! The activities list: calls, meetings, proposals, chats and notes of the
 //! people the caller may see, by kind, person and period, sorted by any
-//! column, each linked to its deal or lead, and corrected in place.
+//! column, each linked to its deal or lead, and corrected in place (the
+//! deal page reuses the correction form).
 
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
@@ -32,7 +33,7 @@ fn local_day_start(days_back: i64) -> i64 {
 }
 
 /// "2 min 05 s" for a call's length.
-fn call_length(seconds: i32, t: &crate::i18n::Texts) -> String {
+pub(super) fn call_length(seconds: i32, t: &crate::i18n::Texts) -> String {
     format!("{} {} {:02} {}", seconds / 60, t.minutes_short, seconds % 60, t.seconds_short)
 }
 
@@ -179,7 +180,7 @@ fn typed_length(minutes: &str, seconds: &str) -> Result<Option<i32>, AppError> {
 
 /// Corrects an activity's kind, length and note; a stale version reloads the list with a message.
 #[component]
-fn EditActivity(
+pub(super) fn EditActivity(
     activity: Activity,
     editing: RwSignal<bool>,
     reload: RwSignal<u32>,

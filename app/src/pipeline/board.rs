@@ -42,6 +42,11 @@ struct BoardCtx {
     asking_loss: RwSignal<Option<(Card, StageId)>>,
     /// The card whose quick "log a call" form is open.
     calling: RwSignal<Option<Card>>,
+    /// The card that has keyboard focus: a reload draws the board anew, and
+    /// the same card gets the focus back, so a live update never strands a
+    /// keyboard user on the page's body.
+    focused: StoredValue<Option<DealId>>,
+    moves: MoveBook,
     can_move: Signal<bool>,
     /// Captured here: event handlers run outside the component tree's context.
     ui: crate::shell::UiState,
@@ -65,12 +70,12 @@ fn now_ms() -> i64 {
 }
 
 /// A key for one move: the same on its retry, different for any other move.
-fn move_key(card: &Card, to: StageId) -> String {
+fn move_key(deal_id: DealId, version: i64, to: StageId) -> String {
     #[cfg(feature = "hydrate")]
     let salt = (js_sys::Math::random() * 1e12) as u64;
     #[cfg(not(feature = "hydrate"))]
     let salt = 0u64;
-    format!("{}-{}-{}-{}-{salt}", card.id, card.version, to, now_ms())
+    format!("{deal_id}-{version}-{to}-{}-{salt}", now_ms())
 }
 
 impl BoardCtx {
@@ -91,8 +96,6 @@ impl BoardCtx {
     }
 
     fn move_now(&self, card: Card, to: StageId, loss_reason: Option<String>) {
-        let ctx = *self;
-        let ui = self.ui;
         let before = self.board.get_untracked();
         self.board.update(|b| {
             if let Some(b) = b {
@@ -100,13 +103,29 @@ impl BoardCtx {
             }
         });
         self.notice.set(None);
-        let request = MoveRequest {
-            deal_id: card.id,
-            to_stage_id: to,
-            version: card.version,
-            key: move_key(&card, to),
-            loss_reason,
-        };
+        self.moves.made.update_value(|n| *n += 1);
+        let next = QueuedMove { to, loss_reason, before };
+        if self.moves.in_flight.with_value(|m| m.contains_key(&card.id)) {
+            // Only where the card ends up matters: a newer wish replaces an older waiting one.
+            self.moves.in_flight.update_value(|m| {
+                m.insert(card.id, Some(next));
+            });
+            return;
+        }
+        self.moves.in_flight.update_value(|m| {
+            m.insert(card.id, None);
+        });
+        self.send_move(card.id, card.version, next, false);
+    }
+
+    /// Sends one move; when it is answered, sends the move that waited for it
+    /// with the version the answer brought.
+    fn send_move(&self, deal_id: DealId, version: i64, next: QueuedMove, waited: bool) {
+        let ctx = *self;
+        let ui = self.ui;
+        let QueuedMove { to, loss_reason, before } = next;
+        let request =
+            MoveRequest { deal_id, to_stage_id: to, version, key: move_key(deal_id, version, to), loss_reason };
         leptos::task::spawn_local(async move {
             let mut answer = move_deal(request.clone()).await;
             if matches!(answer, Err(AppError::Network { .. })) {
@@ -114,6 +133,8 @@ impl BoardCtx {
                 answer = move_deal(request).await;
             }
             let t = ui.texts();
+            let waiting =
+                ctx.moves.in_flight.try_update_value(|m| m.get_mut(&deal_id).and_then(Option::take)).flatten();
             match answer {
                 Ok(moved) => {
                     ctx.board.update(|b| {
@@ -128,9 +149,19 @@ impl BoardCtx {
                             moved.skipped.iter().filter_map(|s| ctx.stage(*s)).map(|s| s.name).collect();
                         ctx.notice.set(Some(Notice::Info(t.skipped_note.replace("{stages}", &names.join(", ")))));
                     }
+                    match waiting {
+                        Some(next) => ctx.send_move(deal_id, moved.version, next, true),
+                        None => ctx.settle(deal_id),
+                    }
+                    return;
                 }
                 Err(AppError::Conflict) => {
                     ctx.notice.set(Some(Notice::Error(AppError::Conflict.message(t))));
+                    ctx.reload.update(|n| *n += 1);
+                }
+                // A move that waited was drawn on top of another; the server's board is the truth.
+                Err(e) if waited || waiting.is_some() => {
+                    ctx.notice.set(Some(Notice::Error(e.message(t))));
                     ctx.reload.update(|n| *n += 1);
                 }
                 Err(e) => {
@@ -138,8 +169,40 @@ impl BoardCtx {
                     ctx.notice.set(Some(Notice::Error(e.message(t))));
                 }
             }
+            ctx.settle(deal_id);
         });
     }
+
+    /// The deal's moves are all answered; a read set aside meanwhile is made again.
+    fn settle(&self, deal_id: DealId) {
+        self.moves.in_flight.update_value(|m| {
+            m.remove(&deal_id);
+        });
+        if self.moves.in_flight.with_value(|m| m.is_empty()) && self.moves.stale_load.get_value() {
+            self.moves.stale_load.set_value(false);
+            self.reload.update(|n| *n += 1);
+        }
+    }
+}
+
+/// The person's own moves on this board, so that neither a second move of a
+/// card nor a board read overtakes a move the server has not answered yet.
+#[derive(Clone, Copy)]
+struct MoveBook {
+    /// Moves drawn so far; a board read started before the latest one is stale.
+    made: StoredValue<u32>,
+    /// Deals with a move on its way to the server, and the move waiting for its answer.
+    in_flight: StoredValue<std::collections::HashMap<DealId, Option<QueuedMove>>>,
+    /// A read arrived while moves were on their way and was set aside.
+    stale_load: StoredValue<bool>,
+}
+
+/// A move waiting for the answer to the previous move of the same deal.
+struct QueuedMove {
+    to: StageId,
+    loss_reason: Option<String>,
+    /// The board before this move was drawn, to go back to if it fails.
+    before: Option<Board>,
 }
 
 #[component]
@@ -179,12 +242,18 @@ pub fn BoardPage() -> impl IntoView {
             search: Some(search.get()).filter(|s| !s.trim().is_empty()),
         })
     });
+    let moves = MoveBook {
+        made: StoredValue::new(0),
+        in_flight: StoredValue::new(Default::default()),
+        stale_load: StoredValue::new(false),
+    };
     let loaded = LocalResource::new(move || {
         let f = filter.get();
         reload.track();
+        let made = moves.made.get_value();
         async move {
             match f {
-                Some(f) => Some(load_board(f).await),
+                Some(f) => Some((made, load_board(f).await)),
                 None => None,
             }
         }
@@ -192,11 +261,22 @@ pub fn BoardPage() -> impl IntoView {
     let board = RwSignal::new(None::<Board>);
     let load_error = RwSignal::new(None::<AppError>);
     Effect::new(move |_| match loaded.get() {
-        Some(Some(Ok(b))) => {
+        // A board read before the person's latest move, or while a move is on its way,
+        // would put cards back where they were: it is read again once the moves are answered.
+        Some(Some((made, Ok(_))))
+            if made != moves.made.get_value() || moves.in_flight.with_value(|m| !m.is_empty()) =>
+        {
+            if moves.in_flight.with_value(|m| m.is_empty()) {
+                reload.update(|n| *n += 1);
+            } else {
+                moves.stale_load.set_value(true);
+            }
+        }
+        Some(Some((_, Ok(b)))) => {
             board.set(Some(b));
             load_error.set(None);
         }
-        Some(Some(Err(e))) => load_error.set(Some(e)),
+        Some(Some((_, Err(e)))) => load_error.set(Some(e)),
         _ => {}
     });
     let ctx = BoardCtx {
@@ -210,6 +290,8 @@ pub fn BoardPage() -> impl IntoView {
         notice: RwSignal::new(None),
         asking_loss: RwSignal::new(None),
         calling: RwSignal::new(None),
+        focused: StoredValue::new(None),
+        moves,
         can_move: Signal::derive(move || ui.scope(Module::Deals, Action::Edit) != Scope::None),
         ui,
     };
@@ -418,7 +500,37 @@ fn Columns(board: Board) -> impl IntoView {
             }
         })
         .collect_view();
-    view! { <div class="board" data-testid="board">{columns}</div> }
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let Some(id) = ctx.focused.get_value() else { return };
+        let document = document();
+        // Only when the focus went down with the old board, never away from where the person put it.
+        if document.active_element().is_some_and(|el| el.tag_name() != "BODY") {
+            return;
+        }
+        let card = document.query_selector(&format!("[data-deal=\"{id}\"]")).ok().flatten();
+        if let Some(card) = card.and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = card.focus();
+        }
+    });
+    let on_focus_in = move |ev: leptos::ev::FocusEvent| ctx.focused.set_value(card_of(ev.target()));
+    let on_focus_out = move |ev: leptos::ev::FocusEvent| {
+        // Focus that went to something else drops the claim. A card taken out
+        // of the page by a reload loses focus to nothing, and keeps it.
+        if let Some(next) = ev.related_target() {
+            if card_of(Some(next)).is_none() {
+                ctx.focused.set_value(None);
+            }
+        }
+    };
+    view! { <div class="board" data-testid="board" on:focusin=on_focus_in on:focusout=on_focus_out>{columns}</div> }
+}
+
+/// The deal of the card an event target sits in, if any.
+fn card_of(target: Option<web_sys::EventTarget>) -> Option<DealId> {
+    let element = wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(target?).ok()?;
+    element.closest("[data-deal]").ok()??.get_attribute("data-deal")?.parse().ok()
 }
 
 /// Where the pointer is over the board: the stage of the column under it.

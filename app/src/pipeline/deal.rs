@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::activities::{call_length, EditActivity};
 use super::lists::{finish_edit, when};
 use super::server::{board_options, get_deal, list_pipelines, log_activity, update_deal};
 use super::{
@@ -148,14 +149,24 @@ fn DealView(
             } else {
                 view! {
                     <ul class="activities" data-testid="activities">
-                        {activities.into_iter().map(|a| view! {
-                            <li>
-                                <span class="when muted">{when(a.at)}</span>
-                                <strong>{move || t().activity_kind(a.kind)}</strong>
-                                {a.duration_s.map(|d| format!(" · {} {}", (d + 59) / 60, ui.texts().minutes_short))}
-                                <span class="muted">{format!(" · {}", a.user)}</span>
-                                {(!a.note.is_empty()).then(|| view! { <div>{a.note.clone()}</div> })}
-                            </li>
+                        {activities.into_iter().map(|a| {
+                            let correcting = RwSignal::new(false);
+                            let for_edit = a.clone();
+                            view! {
+                                <li>
+                                    <span class="when muted">{when(a.at)}</span>
+                                    <strong>{move || t().activity_kind(a.kind)}</strong>
+                                    {a.duration_s.map(|d| view! { " · " {move || call_length(d, t())} })}
+                                    <span class="muted">{format!(" · {}", a.user)}</span>
+                                    {move || (can_edit() && !correcting.get()).then(|| view! {
+                                        " " <button type="button" class="link" on:click=move |_| correcting.set(true)>{move || t().edit}</button>
+                                    })}
+                                    {(!a.note.is_empty()).then(|| view! { <div>{a.note.clone()}</div> })}
+                                    {move || correcting.get().then(|| view! {
+                                        <EditActivity activity=for_edit.clone() editing=correcting reload notice />
+                                    })}
+                                </li>
+                            }
                         }).collect_view()}
                     </ul>
                 }.into_any()

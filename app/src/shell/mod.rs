@@ -214,6 +214,18 @@ fn Layout() -> impl IntoView {
             .collect_view()
     };
     let name = move || ui.user().map(|u| u.user.name).unwrap_or_default();
+    // Pages load their data in the browser (local resources), so the server
+    // renders the frame around them and leaves the page to the browser. Were
+    // the page rendered on the server, its local reads would leave the
+    // session's suspense unresolved with a watcher that outlives the request
+    // and reads what the request already dropped. Effects run only in the
+    // browser, after hydration, so both sides agree on the placeholder first.
+    let in_browser = RwSignal::new(false);
+    Effect::new(move |_| in_browser.set(true));
+    let page = move || match in_browser.get() {
+        true => view! { <Outlet /> }.into_any(),
+        false => view! { <p class="loading">{t().loading}</p> }.into_any(),
+    };
 
     view! {
         <header class="topbar">
@@ -223,9 +235,7 @@ fn Layout() -> impl IntoView {
             <LogoutButton />
         </header>
         <nav class="sidebar" aria-label="main">{nav}</nav>
-        <main class="content">
-            <Outlet />
-        </main>
+        <main class="content">{page}</main>
         <nav class="bottombar" aria-label="main-phone">{nav}</nav>
     }
 }
