@@ -3,9 +3,9 @@
 // same rule: every statement valid in SQLite and PostgreSQL.
 
 use app::pipeline::{
-    skipped_required, Activity, ActivityEdit, Board, BoardFilter, Card, Column, DealEvent, DealId, DealPage, Lead, LeadFilter,
-    LeadId, LeadPage, LeadStatus, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm, StageId,
-    StageKind, Violation, CARDS_PER_COLUMN, CLOSED_DAYS, DAY_MS,
+    skipped_required, Activity, ActivityEdit, Board, BoardFilter, Card, Column, DealEvent, DealId, DealPage, Lead,
+    LeadFilter, LeadId, LeadPage, LeadStatus, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm,
+    StageId, StageKind, Violation, CARDS_PER_COLUMN, CLOSED_DAYS, DAY_MS,
 };
 use app::storage::{DealHead, LeadChange, LeadHead, MoveOutcome, NewActivity, NewDeal};
 
