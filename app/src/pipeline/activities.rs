@@ -6,7 +6,9 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{finish_edit, when, ActivityFilter, ActivityList, ActivitySort, ListBody, Order, SortHeader};
+use super::lists::{
+    finish_edit, when, ActivityFilter, ActivityList, ActivitySort, ListBody, Order, SaveOrCancel, SortHeader,
+};
 use super::server::{board_options, list_activities, update_activity};
 use super::{Activity, ActivityEdit, ActivityKind, DAY_MS};
 use crate::access::{Action, Module, Scope};
@@ -238,12 +240,7 @@ pub(super) fn EditActivity(
                 <textarea rows="2" maxlength="2000" prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))></textarea></label>
             <FormError error=own_error.into() />
-            <div class="actions">
-                <button type="button" on:click=move |_| editing.set(false)>{move || t().cancel}</button>
-                <button type="submit" class="primary" disabled=move || busy.get()>
-                    {move || if busy.get() { t().saving } else { t().save }}
-                </button>
-            </div>
+            <SaveOrCancel busy cancel=move |_| editing.set(false) />
         </form>
     }
 }

@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{when, Client, ClientFilter, ClientForm, ClientList, ClientSort, ListBody, Order, SortHeader};
+use super::lists::{
+    when, Client, ClientFilter, ClientForm, ClientList, ClientSort, ListBody, Order, SaveOrCancel, SortHeader,
+};
 use super::server::{list_clients, save_client};
 use super::{format_rubles, ClientKind};
 use crate::access::{Action, Module, Scope};
@@ -164,12 +166,7 @@ fn ClientEditor(form: ClientForm, editing: RwSignal<Option<ClientForm>>, reload:
                 <input type="email" maxlength="254" prop:value=move || draft.with(|d| d.email.clone())
                     on:input=move |ev| draft.update(|d| d.email = event_target_value(&ev)) /></label>
             <FormError error=error.into() />
-            <div class="actions">
-                <button type="button" on:click=move |_| editing.set(None)>{move || t().cancel}</button>
-                <button type="submit" class="primary" disabled=move || busy.get()>
-                    {move || if busy.get() { t().saving } else { t().save }}
-                </button>
-            </div>
+            <SaveOrCancel busy cancel=move |_| editing.set(None) />
         </form>
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::activities::{call_length, EditActivity};
-use super::lists::{finish_edit, when};
+use super::lists::{finish_edit, when, SaveOrCancel};
 use super::server::{board_options, get_deal, list_pipelines, log_activity, update_deal};
 use super::{
     format_rubles, parse_rubles, rubles_for_input, time_in_stages, ActivityKind, DealEdit, DealEventKind, DealId,
@@ -283,12 +283,7 @@ fn EditDeal(
                     })}
                 </select></label>
             <FormError error=error.into() />
-            <div class="actions">
-                <button type="button" on:click=move |_| editing.set(false)>{move || t().cancel}</button>
-                <button type="submit" class="primary" disabled=move || busy.get()>
-                    {move || if busy.get() { t().saving } else { t().save }}
-                </button>
-            </div>
+            <SaveOrCancel busy cancel=move |_| editing.set(false) />
         </form>
     }
 }

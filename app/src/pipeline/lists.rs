@@ -283,6 +283,22 @@ pub fn finish_edit<T>(
     }
 }
 
+/// The foot of an edit form: «Отмена» runs `cancel`, «Сохранить» submits
+/// and says «Сохраняем…» while `busy`.
+#[component]
+pub fn SaveOrCancel(busy: RwSignal<bool>, #[prop(into)] cancel: Callback<()>) -> impl IntoView {
+    let ui = use_ui();
+    let t = move || ui.texts();
+    view! {
+        <div class="actions">
+            <button type="button" on:click=move |_| cancel.run(())>{move || t().cancel}</button>
+            <button type="submit" class="primary" disabled=move || busy.get()>
+                {move || if busy.get() { t().saving } else { t().save }}
+            </button>
+        </div>
+    }
+}
+
 /// Previous / next with "page of pages".
 #[component]
 pub fn Pager(page: RwSignal<i64>, current: i64, pages: i64) -> impl IntoView {
