@@ -88,8 +88,8 @@ pub enum Command {
     },
     /// Start the server, open many live streams as one signed-in admin and
     /// time how long one deal move takes to reach all of them. Loads the demo
-    /// into an empty database; otherwise leaves the data as it is, except the
-    /// moved deal's stage.
+    /// into an empty database. The moves are real: the deal's history keeps
+    /// them, so run it on a demo or bench database, not on one in use.
     BenchLive {
         /// Live streams to open besides the first (the one used to warm up).
         #[arg(long, default_value_t = 5_000)]

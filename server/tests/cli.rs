@@ -160,9 +160,9 @@ async fn bench_live_delivers_every_move_to_every_stream() {
         assert!(printed.contains("Live fan-out: 41 streams open (40 connected in"), "{printed}");
         let line = |what: &str| printed.lines().find(|l| l.starts_with(what)).unwrap_or_else(|| panic!("{printed}"));
         // Every stream heard each of the 6 moves exactly once.
-        assert!(line("move sent → one stream heard it").contains("n=246"), "{printed}");
-        assert!(line("move sent → the last stream heard it").contains("n=6"), "{printed}");
-        assert!(line("move answered").contains("n=6"), "{printed}");
+        assert!(line("move sent → one stream heard it").contains("n=246 "), "{printed}");
+        assert!(line("move sent → the last stream heard it").contains("n=6 "), "{printed}");
+        assert!(line("move answered").contains("n=6 "), "{printed}");
         assert!(line("server memory:").contains("KiB per stream"), "{printed}");
 
         // The warm-up and the 6 timed moves are real moves, each kept in the deal's history.

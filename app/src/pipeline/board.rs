@@ -165,8 +165,10 @@ impl BoardCtx {
                     ctx.reload.update(|n| *n += 1);
                 }
                 Err(e) => {
+                    // Back at once; the read after it brings other cards' moves made meanwhile.
                     ctx.board.set(before);
                     ctx.notice.set(Some(Notice::Error(e.message(t))));
+                    ctx.moves.stale_load.set_value(true);
                 }
             }
             ctx.settle(deal_id);
@@ -250,10 +252,11 @@ pub fn BoardPage() -> impl IntoView {
     let loaded = LocalResource::new(move || {
         let f = filter.get();
         reload.track();
-        let made = moves.made.get_value();
+        // A read that starts while a move is unanswered may miss it, even if the answer comes first.
+        let started = (moves.made.get_value(), moves.in_flight.with_value(|m| !m.is_empty()));
         async move {
             match f {
-                Some(f) => Some((made, load_board(f).await)),
+                Some(f) => Some((started, load_board(f).await)),
                 None => None,
             }
         }
@@ -263,8 +266,8 @@ pub fn BoardPage() -> impl IntoView {
     Effect::new(move |_| match loaded.get() {
         // A board read before the person's latest move, or while a move is on its way,
         // would put cards back where they were: it is read again once the moves are answered.
-        Some(Some((made, Ok(_))))
-            if made != moves.made.get_value() || moves.in_flight.with_value(|m| !m.is_empty()) =>
+        Some(Some(((made, busy), Ok(_))))
+            if busy || made != moves.made.get_value() || moves.in_flight.with_value(|m| !m.is_empty()) =>
         {
             if moves.in_flight.with_value(|m| m.is_empty()) {
                 reload.update(|n| *n += 1);

@@ -293,6 +293,13 @@ pub async fn update_activity(edit: ActivityEdit) -> Result<Activity, AppError> {
         Some(head) => ssr::publish(&ctx, org, head.pipeline_id, &head),
         None => ssr::publish_work(&ctx, org, owner),
     }
+    // The author's KPIs and norms count the activity too, whoever owns what it is about.
+    if owner.user != Some(before.user_id) {
+        let author = ctx.storage().user(before.user_id).await?;
+        if let Some(author) = author {
+            ssr::publish_work(&ctx, org, ssr::user_owner(&author));
+        }
+    }
     Ok(after)
 }
 

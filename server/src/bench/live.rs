@@ -34,6 +34,13 @@ pub async fn measure(database_url: &str, storage: &dyn Storage, clients: usize, 
     if clients == 0 || moves == 0 {
         bail!("--clients and --moves must be at least 1");
     }
+    // Every stream is a socket here and one in the server, which inherits this limit.
+    if let Some(limit) = open_files_limit() {
+        let needed = clients as u64 + 256;
+        if needed > limit {
+            bail!("{clients} streams need about {needed} open files, and this shell allows {limit}: raise it with `ulimit -n {needed}`");
+        }
+    }
     let deal = movable_deal(storage).await?;
     let (mut server, base) = start_server(database_url).await?;
     let result = run(&server, &base, deal, clients, moves).await;
@@ -83,6 +90,12 @@ async fn start_server(database_url: &str) -> anyhow::Result<(Child, String)> {
     // Keep reading, so a chatty server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok((child, base))
+}
+
+/// This process's soft limit on open files, from `/proc`.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    limits.lines().find(|l| l.starts_with("Max open files"))?.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// The server's resident memory in KiB, from `/proc`.
@@ -146,7 +159,10 @@ async fn run(
     // One stream and one move first, so the memory baseline has every lazily built part in place.
     tokio::spawn(listen(open(()).await?, clients, arrivals_tx.clone()));
     version = move_to(&http, base, deal_id, stages[1], version).await?;
-    arrivals.recv().await;
+    tokio::time::timeout(DELIVERY_LIMIT, arrivals.recv())
+        .await
+        .context("the warm-up stream heard nothing of the first move in 30 s")?
+        .ok_or_else(|| anyhow!("the warm-up stream closed"))?;
     let before = resident_kib(server);
 
     let connecting = Instant::now();

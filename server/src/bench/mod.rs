@@ -102,7 +102,15 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
             let lead_id = rng.gen_bool(0.6).then(|| {
                 next_lead += 1;
                 let created = created_at - rng.gen_range(10 * 60_000..2 * DAY);
-                chunk.leads.push(generated_lead(next_lead, manager, source, created, LeadStatus::Qualified, &mut rng));
+                chunk.leads.push(generated_lead(
+                    next_lead,
+                    manager,
+                    source,
+                    created,
+                    LeadStatus::Qualified,
+                    now,
+                    &mut rng,
+                ));
                 chunk.leads.last_mut().expect("just pushed").client_id = Some(client_id);
                 next_lead
             });
@@ -114,7 +122,7 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
                 } else {
                     LeadStatus::Disqualified
                 };
-                chunk.leads.push(generated_lead(next_lead, manager, source, created.min(now), status, &mut rng));
+                chunk.leads.push(generated_lead(next_lead, manager, source, created.min(now), status, now, &mut rng));
             }
             let mut stage = open[0];
             for e in 0..scale.events_per_deal {
@@ -202,6 +210,7 @@ fn generated_lead(
     source: &'static str,
     created_at: i64,
     status: LeadStatus,
+    now: i64,
     rng: &mut StdRng,
 ) -> DemoLead {
     DemoLead {
@@ -214,7 +223,9 @@ fn generated_lead(
         disqualify_reason: (status == LeadStatus::Disqualified).then_some("Нет бюджета"),
         responsible_id: manager,
         created_at,
-        first_response_at: (status != LeadStatus::New).then(|| created_at + rng.gen_range(60_000..60 * 60_000)),
+        // Answered within the hour, and never later than now.
+        first_response_at: (status != LeadStatus::New)
+            .then(|| (created_at + rng.gen_range(60_000..60 * 60_000)).min(now).max(created_at)),
         client_id: None,
     }
 }
