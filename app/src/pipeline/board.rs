@@ -132,9 +132,12 @@ impl BoardCtx {
                 // Same key: if the first attempt did land, this returns its answer.
                 answer = move_deal(request).await;
             }
+            // The person may have left the board meanwhile: then there is nothing to draw or send.
+            let Some(waiting) = ctx.moves.in_flight.try_update_value(|m| m.get_mut(&deal_id).and_then(Option::take))
+            else {
+                return;
+            };
             let t = ui.texts();
-            let waiting =
-                ctx.moves.in_flight.try_update_value(|m| m.get_mut(&deal_id).and_then(Option::take)).flatten();
             match answer {
                 Ok(moved) => {
                     ctx.board.update(|b| {
