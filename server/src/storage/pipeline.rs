@@ -825,14 +825,21 @@ impl Store {
         activity_from_row(&row)
     }
 
-    async fn activity_impl(&self, org: OrgId, id: i64) -> StorageResult<Option<Activity>> {
+    async fn activity_on<'e, E>(executor: E, org: OrgId, id: i64) -> StorageResult<Option<Activity>>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
         let row = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1 AND a.org_id = $2"))
             .bind(id)
             .bind(org)
-            .fetch_optional(&self.read)
+            .fetch_optional(executor)
             .await
             .map_err(other)?;
         row.as_ref().map(activity_from_row).transpose()
+    }
+
+    async fn activity_impl(&self, org: OrgId, id: i64) -> StorageResult<Option<Activity>> {
+        Self::activity_on(&self.read, org, id).await
     }
 
     async fn update_activity_impl(&self, org: OrgId, edit: &ActivityEdit) -> StorageResult<Activity> {
@@ -850,18 +857,12 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(other)?;
-        let row = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1 AND a.org_id = $2"))
-            .bind(edit.id)
-            .bind(org)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(other)?;
-        let Some(row) = row else { return Err(StorageError::NotFound) };
+        let activity = Self::activity_on(&mut *tx, org, edit.id).await?.ok_or(StorageError::NotFound)?;
         if updated.rows_affected() == 0 {
             return Err(StorageError::Conflict);
         }
         tx.commit().await.map_err(other)?;
-        activity_from_row(&row)
+        Ok(activity)
     }
 
     async fn violations_impl(&self, org: OrgId, v: Visibility, limit: i64) -> StorageResult<Vec<Violation>> {
