@@ -293,9 +293,18 @@ pub trait Storage: Send + Sync + 'static {
     /// Throws the roll-ups away and computes them again from deal events.
     async fn rebuild_funnel(&self, org: OrgId) -> StorageResult<()>;
 
-    /// KPI counts per person (0: records nobody owns) of `[from_ms, to_ms)`,
-    /// of the given people (`None`: everyone); calls count from `call_threshold_s`.
+    /// KPI counts per person (0: records nobody owns) of the period's days in
+    /// the organisation's zone, of the given people (`None`: everyone), read
+    /// from the per-day roll-up; calls count at the stored threshold.
     async fn kpi_counts(
+        &self,
+        org: OrgId,
+        period: crate::funnel::Period,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<Vec<(UserId, KpiCounts)>>;
+    /// The same counts straight from the records of `[from_ms, to_ms)`, calls
+    /// from `call_threshold_s`: the roll-up's reference and the benchmark's naive path.
+    async fn kpi_counts_raw(
         &self,
         org: OrgId,
         from_ms: i64,
@@ -303,8 +312,11 @@ pub trait Storage: Send + Sync + 'static {
         owners: Option<&[UserId]>,
         call_threshold_s: i64,
     ) -> StorageResult<Vec<(UserId, KpiCounts)>>;
+    /// Throws the KPI roll-up away and counts it again from the records.
+    async fn rebuild_kpis(&self, org: OrgId) -> StorageResult<()>;
     /// How long a call must last to count, seconds.
     async fn call_threshold(&self, org: OrgId) -> StorageResult<i64>;
+    /// Stores the threshold and recounts every call of the organisation at it.
     async fn set_call_threshold(&self, org: OrgId, seconds: i64) -> StorageResult<()>;
     /// Records what the client said of a closed deal; `NotFound` when the deal is open.
     async fn rate_deal(&self, org: OrgId, deal: DealId, csat: Option<i64>, nps: Option<i64>) -> StorageResult<()>;

@@ -1,12 +1,16 @@
 //! KPIs through their server functions, on SQLite and PostgreSQL: a small
 //! worked example, the call threshold, day edges in the organisation's zone,
-//! the previous period, client ratings, rights scopes and bad input.
+//! the previous period, client ratings, rights scopes and bad input; the
+//! per-day roll-up against a count straight from the records after every
+//! kind of change.
 
 #![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
 
 mod common;
 
+use app::access::Visibility;
 use app::error::{AppError, Problem};
+use app::funnel::{day_in, day_start_ms, Period};
 use app::kpi::{KpiCounts, KpiReport};
 use app::pipeline::{Lead, Pipeline, StageKind};
 use common::*;
@@ -35,6 +39,29 @@ async fn rate(c: &Client, deal: i64, csat: Option<i64>, nps: Option<i64>) -> Res
 
 async fn threshold(c: &Client, seconds: i64) -> Result<i64, AppError> {
     c.call("kpi/threshold", &[("seconds", &seconds.to_string())]).await
+}
+
+/// The roll-up and a count straight from the records agree for today, the
+/// last week and the last 30 days, for everyone, two people and nobody.
+async fn roll_up_matches(db: &TestDb, when: &str) {
+    let org: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+    let database = db.open().await;
+    let s = database.storage;
+    let zone = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let today = day_in(&zone, jiff::Timestamp::now().as_millisecond());
+    let threshold = s.call_threshold(org).await.unwrap();
+    let people: Vec<i64> = s.users(org, Visibility::All).await.unwrap().iter().map(|u| u.id).collect();
+    let mut counted = 0;
+    for period in [(today, today), (today - 6, today), (today - 29, today)].map(|(from, to)| Period { from, to }) {
+        let (from, to) = (day_start_ms(&zone, period.from), day_start_ms(&zone, period.to + 1));
+        for owners in [None, Some(people[1..3].to_vec()), Some(vec![])] {
+            let rolled = s.kpi_counts(org, period, owners.as_deref()).await.unwrap();
+            let raw = s.kpi_counts_raw(org, from, to, owners.as_deref(), threshold).await.unwrap();
+            assert_eq!(rolled, raw, "{when}: {period:?}, {owners:?}");
+            counted += rolled.len();
+        }
+    }
+    assert!(counted > 0, "{when}: something to compare");
 }
 
 fn people(r: &KpiReport) -> Vec<(&str, i64)> {
@@ -160,7 +187,12 @@ async fn kpis_count_a_worked_example_within_the_rights() {
         assert_eq!((stricter.current.calls_in, stricter.current.calls_out, stricter.call_threshold_s), (1, 0, 60));
 
         // The previous period: a deal closed eight days ago moves there.
+        roll_up_matches(&db, "the worked example").await;
+        // Records edited behind the app's back: the roll-up is rebuilt from them.
+        let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+        let rebuild = || async { db.open().await.storage.rebuild_kpis(org_id).await.unwrap() };
         db.exec(&format!("UPDATE deals SET closed_at = closed_at - {} WHERE id = {d2}", 8 * 86_400_000_i64)).await;
+        rebuild().await;
         let moved = kpis(&admin, week.clone()).await.unwrap();
         assert_eq!((moved.current.won, moved.previous.won, moved.previous.revenue), (2, 1, 200_00));
 
@@ -170,12 +202,127 @@ async fn kpis_count_a_worked_example_within_the_rights() {
         let today = app::funnel::day_in(&zone, jiff::Timestamp::now().as_millisecond());
         let midnight = app::funnel::day_start_ms(&zone, today);
         db.exec(&format!("UPDATE activities SET at = {} WHERE kind = 'meeting'", midnight - 1)).await;
+        rebuild().await;
         let today_only = kpis(&admin, json!({"preset": "today"})).await.unwrap();
         let yesterday = kpis(&admin, json!({"preset": "yesterday"})).await.unwrap();
         assert_eq!((today_only.current.meetings, yesterday.current.meetings), (0, 1));
         db.exec(&format!("UPDATE activities SET at = {midnight} WHERE kind = 'meeting'")).await;
+        rebuild().await;
         let today_only = kpis(&admin, json!({"preset": "today"})).await.unwrap();
         assert_eq!(today_only.current.meetings, 1);
+
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn version_of(db: &TestDb, deal: i64) -> i64 {
+    db.count(&format!("SELECT version FROM deals WHERE id = {deal}")).await
+}
+
+async fn lead_status(c: &Client, pipeline: i64, id: i64, status: &str, reason: Option<&str>) -> Lead {
+    let (id, pipeline) = (id.to_string(), pipeline.to_string());
+    let mut args = vec![("id", id.as_str()), ("status", status), ("pipeline_id", pipeline.as_str())];
+    if let Some(r) = reason {
+        args.push(("reason", r));
+    }
+    c.call("leads/status", &args).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_kpi_roll_up_follows_every_change_and_equals_a_recount() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let (manager_a, _) = signed_in(&server, org.manager_a).await;
+        let a2_id: i64 = db.count("SELECT id FROM users WHERE email = 'manager.a2@t.ru'").await;
+        let p: Pipeline = admin.call("pipelines/save", &[("name", "Продажи"), ("block_skips", "false")]).await.unwrap();
+        let pipelines: Vec<Pipeline> = admin.call("pipelines", &[]).await.unwrap();
+        let stages = pipelines.iter().find(|x| x.id == p.id).unwrap().stages.clone();
+        let stage = |kind: StageKind| stages.iter().find(|s| s.kind == kind).unwrap().id;
+        let (open, won, lost) = (stage(StageKind::Open), stage(StageKind::Won), stage(StageKind::Lost));
+
+        let d1 = create_deal(&manager_a, p.id, "Окна", 100_00, "website").await;
+        let d2 = create_deal(&manager_a, p.id, "Двери", 200_00, "ads").await;
+        move_deal(&manager_a, d1, won, 0, None).await;
+        move_deal(&manager_a, d2, lost, 0, Some("Дорого")).await;
+        roll_up_matches(&db, "won and lost").await;
+
+        rate(&manager_a, d1, Some(5), Some(3)).await.unwrap();
+        roll_up_matches(&db, "rated").await;
+        // The rating bumped the version: a move read before it conflicts.
+        let stale = json!({"request": {"deal_id": d1, "to_stage_id": open, "version": 1, "key": "stale-after-rating"}});
+        assert_eq!(
+            manager_a.call_json::<app::pipeline::Moved>("deals/move", stale).await.unwrap_err(),
+            AppError::Conflict
+        );
+
+        // A handover with a new amount moves the won deal to the other person.
+        let edit = json!({"edit": {"id": d1, "version": version_of(&db, d1).await, "title": "Окна", "amount": 150_00,
+            "client_name": "ООО Ромашка", "source": "website", "responsible_id": a2_id}});
+        let _: i64 = admin.call_json("deals/update", edit).await.unwrap();
+        roll_up_matches(&db, "handed over").await;
+        let (a2, _) = signed_in(&server, org.manager_a2).await;
+        let week = json!({"preset": "last7"});
+        let theirs = kpis(&a2, week.clone()).await.unwrap().current;
+        assert_eq!((theirs.won, theirs.revenue, theirs.csat_sum, theirs.detractors), (1, 150_00, 5, 1));
+
+        // Reopened: the win is gone; won again: back.
+        move_deal(&admin, d1, open, version_of(&db, d1).await, None).await;
+        roll_up_matches(&db, "reopened").await;
+        assert_eq!(kpis(&admin, week.clone()).await.unwrap().current.won, 0);
+        move_deal(&admin, d1, won, version_of(&db, d1).await, None).await;
+        roll_up_matches(&db, "won again").await;
+
+        // Leads: qualified (a deal and a client), disqualified, answered by a call.
+        let new_lead =
+            |title: &str| json!({"form": {"title": title, "source": "phone", "contact_name": "", "phone": ""}});
+        let mut leads = Vec::new();
+        for title in ["Заявка 1", "Заявка 2", "Заявка 3"] {
+            let lead: Lead = manager_a.call_json("leads/create", new_lead(title)).await.unwrap();
+            leads.push(lead.id);
+        }
+        roll_up_matches(&db, "leads in").await;
+        lead_status(&manager_a, p.id, leads[0], "qualified", None).await;
+        lead_status(&manager_a, p.id, leads[1], "disqualified", Some("Спам")).await;
+        let form = json!({"kind": "call_in", "deal_id": null, "lead_id": leads[2], "duration_s": 45, "note": ""});
+        let call: app::pipeline::Activity =
+            manager_a.call_json("activities/create", json!({ "form": form })).await.unwrap();
+        roll_up_matches(&db, "leads worked").await;
+        let c = kpis(&admin, week.clone()).await.unwrap().current;
+        assert_eq!((c.leads, c.leads_converted, c.leads_answered, c.leads_processed, c.calls_in), (3, 1, 3, 3, 1));
+
+        // A corrected call: too short to count, then an outgoing one that does.
+        let edit = |version: i64, kind: &str, seconds: i64| json!({"edit": {"id": call.id, "version": version, "kind": kind, "duration_s": seconds, "note": ""}});
+        let _: app::pipeline::Activity =
+            manager_a.call_json("activities/update", edit(0, "call_in", 10)).await.unwrap();
+        roll_up_matches(&db, "call shortened").await;
+        let _: app::pipeline::Activity =
+            manager_a.call_json("activities/update", edit(1, "call_out", 90)).await.unwrap();
+        roll_up_matches(&db, "call corrected").await;
+        let c = kpis(&admin, week.clone()).await.unwrap().current;
+        assert_eq!((c.calls_in, c.calls_out), (0, 1));
+
+        let form = json!({"form": {"id": null, "name": "ИП Петров", "kind": "person", "phone": "", "email": ""}});
+        let _: app::pipeline::lists::Client = manager_a.call_json("clients/save", form).await.unwrap();
+        roll_up_matches(&db, "a client added").await;
+
+        // A new threshold recounts every call.
+        assert_eq!(threshold(&admin, 100).await.unwrap(), 100);
+        roll_up_matches(&db, "threshold 100").await;
+        assert_eq!(kpis(&admin, week.clone()).await.unwrap().current.calls(), 0);
+        assert_eq!(threshold(&admin, 0).await.unwrap(), 0);
+        roll_up_matches(&db, "threshold 0").await;
+        assert_eq!(kpis(&admin, week.clone()).await.unwrap().current.calls(), 1);
+
+        // Rebuilding from the records gives the same roll-up.
+        let before = kpis(&admin, json!({"preset": "last30"})).await.unwrap();
+        let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+        db.open().await.storage.rebuild_kpis(org_id).await.unwrap();
+        let after = kpis(&admin, json!({"preset": "last30"})).await.unwrap();
+        assert_eq!((before.current, before.people), (after.current, after.people));
 
         server.stop().await;
         db.drop_db().await;

@@ -3,13 +3,16 @@
 //!
 //! - this file — the counts a period yields per person ([`KpiCounts`]), the
 //!   formulas over them, the request and the report
+//! - [`shares`] — what one deal, lead, client or activity adds to the
+//!   per-person, per-day roll-up the counts are read from
 //! - [`server`] — server functions: the report, the call-length threshold
 //! - [`page`] — the KPI page
 
 pub mod page;
 pub mod server;
+pub mod shares;
 
-use std::ops::AddAssign;
+use std::ops::{AddAssign, SubAssign};
 
 use serde::{Deserialize, Serialize};
 
@@ -66,31 +69,62 @@ pub struct KpiCounts {
     pub detractors: i64,
 }
 
-impl AddAssign<&KpiCounts> for KpiCounts {
-    fn add_assign(&mut self, o: &KpiCounts) {
-        self.won += o.won;
-        self.revenue += o.revenue;
-        self.cycle_ms += o.cycle_ms;
-        self.repeat_won += o.repeat_won;
-        self.lost += o.lost;
-        self.leads += o.leads;
-        self.leads_converted += o.leads_converted;
-        self.leads_answered += o.leads_answered;
-        self.response_ms += o.response_ms;
-        self.leads_processed += o.leads_processed;
-        self.new_clients += o.new_clients;
-        self.calls_in += o.calls_in;
-        self.calls_out += o.calls_out;
-        self.meetings += o.meetings;
-        self.proposals += o.proposals;
-        self.chats += o.chats;
-        self.csat_rated += o.csat_rated;
-        self.csat_sum += o.csat_sum;
-        self.nps_rated += o.nps_rated;
-        self.promoters += o.promoters;
-        self.detractors += o.detractors;
-    }
+/// Lists every count once: the sums, the differences and the roll-up's
+/// columns (`kpi_days`, named like the fields) all come from this list.
+macro_rules! every_count {
+    ($($field:ident),+ $(,)?) => {
+        impl KpiCounts {
+            /// The roll-up's columns, in the order of [`KpiCounts::values`].
+            pub const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            pub fn values(&self) -> Vec<i64> {
+                vec![$(self.$field),+]
+            }
+
+            /// The counts from values in the order of [`KpiCounts::COLUMNS`]; missing ones are 0.
+            pub fn from_values(values: &[i64]) -> KpiCounts {
+                let mut v = values.iter().copied().chain(std::iter::repeat(0));
+                KpiCounts { $($field: v.next().unwrap_or(0)),+ }
+            }
+        }
+
+        impl AddAssign<&KpiCounts> for KpiCounts {
+            fn add_assign(&mut self, o: &KpiCounts) {
+                $(self.$field += o.$field;)+
+            }
+        }
+
+        impl SubAssign<&KpiCounts> for KpiCounts {
+            fn sub_assign(&mut self, o: &KpiCounts) {
+                $(self.$field -= o.$field;)+
+            }
+        }
+    };
 }
+
+every_count!(
+    won,
+    revenue,
+    cycle_ms,
+    repeat_won,
+    lost,
+    leads,
+    leads_converted,
+    leads_answered,
+    response_ms,
+    leads_processed,
+    new_clients,
+    calls_in,
+    calls_out,
+    meetings,
+    proposals,
+    chats,
+    csat_rated,
+    csat_sum,
+    nps_rated,
+    promoters,
+    detractors,
+);
 
 fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)

@@ -16,21 +16,18 @@ pub(crate) mod ssr {
     use crate::access::guard::Ctx;
     use crate::access::{Action, Module, Scope};
     use crate::error::AppError;
-    use crate::funnel::{day_start_ms, Period};
+    use crate::funnel::Period;
     use crate::kpi::KpiCounts;
     use crate::org::{OrgId, UserId};
 
-    /// Counts per person of a period, in the organisation's zone.
+    /// Counts per person of a period's days, in the organisation's zone.
     pub async fn counts(
         ctx: &Ctx,
         org: OrgId,
-        tz: &jiff::tz::TimeZone,
         period: Period,
         owners: Option<&[UserId]>,
-        threshold: i64,
     ) -> Result<BTreeMap<UserId, KpiCounts>, AppError> {
-        let (from, to) = (day_start_ms(tz, period.from), day_start_ms(tz, period.to + 1));
-        Ok(ctx.storage().kpi_counts(org, from, to, owners, threshold).await?.into_iter().collect())
+        Ok(ctx.storage().kpi_counts(org, period, owners).await?.into_iter().collect())
     }
 
     /// Changing organisation-wide settings takes the Analytics edit right over everyone.
@@ -57,8 +54,8 @@ pub async fn load_kpis(request: KpiRequest) -> Result<KpiReport, AppError> {
     let previous_period = current_period.previous();
     let owners = ctx.storage().owners(org, request.manager_id, request.department_id, auth.visibility()?).await?;
     let threshold = ctx.storage().call_threshold(org).await?;
-    let current = ssr::counts(&ctx, org, &tz, current_period, owners.as_deref(), threshold).await?;
-    let previous = ssr::counts(&ctx, org, &tz, previous_period, owners.as_deref(), threshold).await?;
+    let current = ssr::counts(&ctx, org, current_period, owners.as_deref()).await?;
+    let previous = ssr::counts(&ctx, org, previous_period, owners.as_deref()).await?;
 
     // Everyone who sells and is covered gets a row, even with nothing done:
     // an empty row is what a head needs to see.

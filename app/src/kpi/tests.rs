@@ -140,3 +140,116 @@ proptest! {
         }
     }
 }
+
+mod shares {
+    use super::super::shares::*;
+    use super::*;
+    use crate::pipeline::{ActivityKind, LeadStatus, StageKind};
+
+    const DAY: i64 = 86_400_000;
+    /// Days in UTC, so a worked example reads in whole days.
+    fn day(ms: i64) -> crate::funnel::Day {
+        ms.div_euclid(DAY) as crate::funnel::Day
+    }
+
+    fn deal(kind: StageKind, closed_at: Option<i64>) -> DealFacts {
+        DealFacts {
+            responsible_id: 7,
+            stage_kind: kind,
+            amount: 10_000,
+            created_at: 10 * DAY,
+            closed_at,
+            repeat_client: true,
+            csat: Some(4),
+            nps: Some(9),
+        }
+    }
+
+    #[test]
+    fn a_deal_counts_once_closed_on_its_closing_day() {
+        assert_eq!(deal_share(&deal(StageKind::Open, None), day), None);
+        let won = deal_share(&deal(StageKind::Won, Some(13 * DAY + 5)), day).unwrap();
+        assert_eq!((won.user_id, won.day), (7, 13));
+        let expected = KpiCounts {
+            won: 1,
+            revenue: 10_000,
+            cycle_ms: 3 * DAY + 5,
+            repeat_won: 1,
+            csat_rated: 1,
+            csat_sum: 4,
+            nps_rated: 1,
+            promoters: 1,
+            ..KpiCounts::default()
+        };
+        assert_eq!(won.counts, expected);
+        // Lost: no revenue, cycle or repeat sale; the client's scores still count.
+        let lost = deal_share(&DealFacts { nps: Some(6), ..deal(StageKind::Lost, Some(12 * DAY)) }, day).unwrap();
+        let expected =
+            KpiCounts { lost: 1, csat_rated: 1, csat_sum: 4, nps_rated: 1, detractors: 1, ..KpiCounts::default() };
+        assert_eq!((lost.day, lost.counts), (12, expected));
+    }
+
+    #[test]
+    fn a_lead_counts_when_it_came_and_when_it_was_answered() {
+        let lead =
+            LeadFacts { responsible_id: None, status: LeadStatus::New, created_at: 5 * DAY, first_response_at: None };
+        let shares = lead_shares(&lead, day);
+        assert_eq!(shares.len(), 1);
+        assert_eq!((shares[0].user_id, shares[0].day, shares[0].counts.leads), (0, 5, 1));
+        let answered = LeadFacts {
+            responsible_id: Some(3),
+            status: LeadStatus::Qualified,
+            first_response_at: Some(6 * DAY + 60_000),
+            ..lead
+        };
+        let shares = lead_shares(&answered, day);
+        let came = KpiCounts {
+            leads: 1,
+            leads_converted: 1,
+            leads_answered: 1,
+            response_ms: DAY + 60_000,
+            ..KpiCounts::default()
+        };
+        let processed = KpiCounts { leads_processed: 1, ..KpiCounts::default() };
+        assert_eq!(
+            shares,
+            vec![KpiShare { user_id: 3, day: 5, counts: came }, KpiShare { user_id: 3, day: 6, counts: processed }]
+        );
+    }
+
+    #[test]
+    fn calls_count_from_the_threshold_and_notes_never() {
+        let call = |kind, duration_s| ActivityFacts { user_id: 2, kind, at: DAY, duration_s };
+        let counted = |a: &ActivityFacts, threshold| activity_share(a, threshold, day).map(|s| s.counts);
+        assert_eq!(counted(&call(ActivityKind::CallIn, Some(30)), 30).map(|c| c.calls_in), Some(1));
+        assert_eq!(counted(&call(ActivityKind::CallOut, Some(29)), 30), None);
+        assert_eq!(counted(&call(ActivityKind::CallOut, None), 0), None, "a call without a length never counts");
+        assert_eq!(counted(&call(ActivityKind::CallOut, Some(0)), 0).map(|c| c.calls_out), Some(1));
+        assert_eq!(counted(&call(ActivityKind::Meeting, None), 30).map(|c| c.meetings), Some(1));
+        assert_eq!(counted(&call(ActivityKind::Note, Some(100)), 0), None);
+        let client = client_share(None, 2 * DAY, day);
+        assert_eq!((client.user_id, client.day, client.counts.new_clients), (0, 2, 1));
+    }
+
+    #[test]
+    fn changes_net_out_per_person_and_day() {
+        let share = |user_id, day, won| KpiShare { user_id, day, counts: KpiCounts { won, ..KpiCounts::default() } };
+        // Handed over from 1 to 2 on the same day; a share that stays is no change.
+        let before = [share(1, 10, 1), share(3, 4, 1)];
+        let after = [share(2, 10, 1), share(3, 4, 1)];
+        let won = |w| KpiCounts { won: w, ..KpiCounts::default() };
+        assert_eq!(share_changes(&before, &after), vec![((1, 10), won(-1)), ((2, 10), won(1))]);
+        assert_eq!(share_changes(&before, &before), vec![]);
+    }
+
+    #[test]
+    fn counts_round_trip_through_the_roll_up_columns() {
+        let c = KpiCounts { won: 1, detractors: 21, chats: 16, ..KpiCounts::default() };
+        assert_eq!(KpiCounts::COLUMNS.len(), c.values().len());
+        assert_eq!(KpiCounts::from_values(&c.values()), c);
+        assert_eq!(KpiCounts::COLUMNS[0], "won");
+        let mut d = c;
+        d -= &c;
+        assert_eq!(d, KpiCounts::default());
+    }
+}

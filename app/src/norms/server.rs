@@ -29,15 +29,14 @@ pub async fn load_norms(manager_id: Option<UserId>, department_id: Option<DeptId
     let tz = zone(&storage.time_zone(org).await?);
     let settings = storage.norm_settings(org).await?;
     let owners = storage.owners(org, manager_id, department_id, auth.visibility()?).await?;
-    let threshold = storage.call_threshold(org).await?;
 
     let today = day_in(&tz, now);
     let weekday = i64::from(date_of_day(today).weekday().to_monday_zero_offset());
     let local = jiff::Timestamp::from_millisecond(now).map_err(|_| AppError::Internal)?.to_zoned(tz.clone());
     let minute = i64::from(local.hour()) * 60 + i64::from(local.minute());
     let monday = today - weekday as i32;
-    let day_counts = counts(&ctx, org, &tz, Period { from: today, to: today }, owners.as_deref(), threshold).await?;
-    let week_counts = counts(&ctx, org, &tz, Period { from: monday, to: today }, owners.as_deref(), threshold).await?;
+    let day_counts = counts(&ctx, org, Period { from: today, to: today }, owners.as_deref()).await?;
+    let week_counts = counts(&ctx, org, Period { from: monday, to: today }, owners.as_deref()).await?;
 
     let covered = |id: UserId| owners.as_ref().is_none_or(|o| o.contains(&id));
     let mut people: Vec<NormPerson> = storage

@@ -465,11 +465,11 @@ async fn owner_scopes(
 }
 
 /// What the KPI page asks the storage for (this and the previous period's
-/// counts per person) for whole-company, department and one-manager scopes.
+/// counts per person) for whole-company, department and one-manager scopes,
+/// then the same counts straight from the records for the ratio.
 async fn measure_kpis(storage: &dyn Storage, rounds: usize, head: &app::org::User, manager: i64) -> anyhow::Result<()> {
     let tz = jiff::tz::TimeZone::get(&storage.time_zone(1).await?).unwrap_or(jiff::tz::TimeZone::UTC);
     let today = funnel::day_in(&tz, now_ms());
-    let threshold = storage.call_threshold(1).await?;
     let scopes = owner_scopes(storage, head, manager).await?;
     let mut all = Vec::new();
     for (period_name, period) in [
@@ -484,8 +484,7 @@ async fn measure_kpis(storage: &dyn Storage, rounds: usize, head: &app::org::Use
                 let started = Instant::now();
                 won = 0;
                 for p in [period, period.previous()] {
-                    let (from, to) = (funnel::day_start_ms(&tz, p.from), funnel::day_start_ms(&tz, p.to + 1));
-                    let rows = storage.kpi_counts(1, from, to, owners.as_deref(), threshold).await?;
+                    let rows = storage.kpi_counts(1, p, owners.as_deref()).await?;
                     won += rows.iter().map(|(_, c)| c.won).sum::<i64>();
                 }
                 times.push(started.elapsed());
@@ -495,6 +494,25 @@ async fn measure_kpis(storage: &dyn Storage, rounds: usize, head: &app::org::Use
         }
     }
     report("KPIs, all of the above", all);
+
+    let threshold = storage.call_threshold(1).await?;
+    for (period_name, days) in [("30 days", 30), ("90 days", 90)] {
+        let period = Period { from: today - (days - 1), to: today };
+        let started = Instant::now();
+        let rolled = storage.kpi_counts(1, period, None).await?;
+        let fast = started.elapsed();
+        let started = Instant::now();
+        let (from, to) = (funnel::day_start_ms(&tz, period.from), funnel::day_start_ms(&tz, period.to + 1));
+        let raw = storage.kpi_counts_raw(1, from, to, None, threshold).await?;
+        let slow = started.elapsed();
+        println!(
+            "KPIs {period_name}, everyone: roll-up {:.2} ms, naive from the records {:.2} ms ({:.0}x), equal: {}",
+            fast.as_secs_f64() * 1000.0,
+            slow.as_secs_f64() * 1000.0,
+            slow.as_secs_f64() / fast.as_secs_f64().max(1e-9),
+            rolled == raw
+        );
+    }
     Ok(())
 }
 
@@ -510,7 +528,6 @@ async fn measure_norms(
     let now = now_ms();
     let today = funnel::day_in(&tz, now);
     let monday = today - funnel::date_of_day(today).weekday().to_monday_zero_offset() as i32;
-    let threshold = storage.call_threshold(1).await?;
     let response = storage.norm_settings(1).await?.response_minutes;
     let scopes = owner_scopes(storage, head, manager).await?;
     for (scope_name, owners) in &scopes {
@@ -519,8 +536,7 @@ async fn measure_norms(
         for _ in 0..rounds {
             let started = Instant::now();
             for from in [today, monday] {
-                let (from, to) = (funnel::day_start_ms(&tz, from), funnel::day_start_ms(&tz, today + 1));
-                storage.kpi_counts(1, from, to, owners.as_deref(), threshold).await?;
+                storage.kpi_counts(1, Period { from, to: today }, owners.as_deref()).await?;
             }
             let (unanswered, silent) = storage
                 .lead_alerts(

@@ -164,6 +164,7 @@ impl Store {
             Some(name) => Some(Self::client_named(&mut tx, org, name, change.responsible_id, now_ms).await?),
             None => None,
         };
+        let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Deal(deal.id)]).await?;
         let updated = sqlx::query(
             "UPDATE deals SET title = $1, amount = $2, client_id = $3, source = $4, responsible_id = $5, \
              version = $6, search = $7 WHERE id = $8 AND version = $9",
@@ -202,6 +203,7 @@ impl Store {
         // A new client may change whether the deal counts as a repeat sale.
         Self::set_repeat_client(&mut tx, org, deal.id, deal.id).await?;
         Self::refresh_funnel(&mut tx, deal.id).await?;
+        kpis.finish(&mut tx).await?;
         let head = Self::deal_head_on(&mut *tx, org, deal.id).await?.ok_or(StorageError::NotFound)?;
         tx.commit().await.map_err(other)?;
         Ok(head)
@@ -270,7 +272,7 @@ impl Store {
             return Err(StorageError::Duplicate("name"));
         }
         let search = client_search_text(&form.name, &form.phone, &form.email);
-        let id = match form.id {
+        let (id, inserted) = match form.id {
             None => sqlx::query_scalar(
                 "INSERT INTO clients (org_id, name, kind, phone, email, responsible_id, created_at, search) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -285,7 +287,8 @@ impl Store {
             .bind(&search)
             .fetch_one(&mut *tx)
             .await
-            .map_err(other)?,
+            .map_err(other)
+            .map(|id| (id, true))?,
             Some(id) => {
                 let updated = sqlx::query(
                     "UPDATE clients SET name = $1, kind = $2, phone = $3, email = $4, search = $5 \
@@ -318,9 +321,12 @@ impl Store {
                         .await
                         .map_err(other)?;
                 }
-                id
+                (id, false)
             }
         };
+        if inserted {
+            KpiWatch::inserted(&mut tx, org, vec![KpiRecord::Client(id)]).await?;
+        }
         let row = sqlx::query(&format!("{CLIENT_SELECT} WHERE c.id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)

@@ -616,6 +616,7 @@ impl Store {
             };
         }
         let closed = target.kind != StageKind::Open;
+        let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Deal(deal.id)]).await?;
         let updated = sqlx::query(
             "UPDATE deals SET stage_id = $1, stage_entered_at = $2, version = $3, closed_at = $4, loss_reason = $5 \
              WHERE id = $6 AND version = $7",
@@ -652,6 +653,7 @@ impl Store {
             record_violation(false).execute(&mut *tx).await.map_err(other)?;
         }
         Self::refresh_funnel(&mut tx, deal.id).await?;
+        kpis.finish(&mut tx).await?;
         tx.commit().await.map_err(other)?;
         Ok(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped }))
     }
@@ -714,7 +716,7 @@ impl Store {
         if let Some(id) = found {
             return Ok(id);
         }
-        sqlx::query_scalar(
+        let id = sqlx::query_scalar(
             "INSERT INTO clients (org_id, name, kind, responsible_id, created_at, search) \
              VALUES ($1, $2, 'company', $3, $4, $5) RETURNING id",
         )
@@ -725,7 +727,9 @@ impl Store {
         .bind(client_search_text(name, "", ""))
         .fetch_one(&mut **tx)
         .await
-        .map_err(other)
+        .map_err(other)?;
+        KpiWatch::inserted(tx, org, vec![KpiRecord::Client(id)]).await?;
+        Ok(id)
     }
 
     async fn insert_deal(tx: &mut Tx, org: OrgId, actor: UserId, deal: &NewDeal, now_ms: i64) -> StorageResult<DealId> {
@@ -808,13 +812,17 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(other)?;
+        KpiWatch::inserted(&mut tx, org, vec![KpiRecord::Activity(id)]).await?;
         if let Some(lead) = a.lead_id {
+            Self::lock_lead(&mut tx, org, lead).await?;
+            let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Lead(lead)]).await?;
             sqlx::query("UPDATE leads SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL")
                 .bind(now_ms)
                 .bind(lead)
                 .execute(&mut *tx)
                 .await
                 .map_err(other)?;
+            kpis.finish(&mut tx).await?;
         }
         let row = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1"))
             .bind(id)
@@ -844,6 +852,9 @@ impl Store {
 
     async fn update_activity_impl(&self, org: OrgId, edit: &ActivityEdit) -> StorageResult<Activity> {
         let mut tx = self.begin_write().await?;
+        // The edit is checked against the version it was read at, so the
+        // shares read here are the ones it changes.
+        let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Activity(edit.id)]).await?;
         let updated = sqlx::query(
             "UPDATE activities SET kind = $1, duration_s = $2, note = $3, version = version + 1 \
              WHERE id = $4 AND org_id = $5 AND version = $6",
@@ -861,6 +872,7 @@ impl Store {
         if updated.rows_affected() == 0 {
             return Err(StorageError::Conflict);
         }
+        kpis.finish(&mut tx).await?;
         tx.commit().await.map_err(other)?;
         Ok(activity)
     }
@@ -946,9 +958,22 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(other)?;
+        KpiWatch::inserted(&mut tx, org, vec![KpiRecord::Lead(id)]).await?;
         let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
         tx.commit().await.map_err(other)?;
         Ok(lead)
+    }
+
+    /// Holds the lead's row until the transaction ends (PostgreSQL), so what
+    /// is read of it next stays true; SQLite's one writer holds everything.
+    async fn lock_lead(tx: &mut Tx, org: OrgId, id: LeadId) -> StorageResult<()> {
+        sqlx::query("UPDATE leads SET version = version WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .execute(&mut **tx)
+            .await
+            .map_err(other)?;
+        Ok(())
     }
 
     async fn set_lead_status_impl(
@@ -961,7 +986,9 @@ impl Store {
     ) -> StorageResult<Lead> {
         let (status, reason, pipeline) = (change.status, change.reason.as_deref(), change.pipeline);
         let mut tx = self.begin_write().await?;
+        Self::lock_lead(&mut tx, org, id).await?;
         let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
+        let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Lead(id)]).await?;
         let allowed = matches!(
             (lead.status, status),
             (LeadStatus::New, LeadStatus::InWork | LeadStatus::Qualified | LeadStatus::Disqualified)
@@ -1010,6 +1037,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(other)?;
+        kpis.finish(&mut tx).await?;
         let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
         tx.commit().await.map_err(other)?;
         Ok(lead)

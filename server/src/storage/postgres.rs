@@ -4,6 +4,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 pub type Db = sqlx::Postgres;
 const BACKEND: &str = "postgres";
+/// Holds a row read in a transaction against updates until it ends.
+const FOR_SHARE: &str = " FOR SHARE";
 
 pub struct Store {
     read: PgPool,
@@ -16,7 +18,9 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, sqlx::Error> {
         let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Store { read: pool.clone(), write: pool })
+        let store = Store { read: pool.clone(), write: pool };
+        store.build_missing_kpis().await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        Ok(store)
     }
 
     pub fn pool(&self) -> &PgPool {

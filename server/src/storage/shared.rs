@@ -110,7 +110,7 @@ impl Storage for Store {
     async fn create_org(&self, name: &str, time_zone: &str) -> StorageResult<OrgId> {
         let mut tx = self.begin_write().await?;
         let id: OrgId = sqlx::query_scalar(
-            "INSERT INTO organizations (name, time_zone, created_at) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO organizations (name, time_zone, created_at, kpi_built) VALUES ($1, $2, $3, TRUE) RETURNING id",
         )
         .bind(name)
         .bind(time_zone)
@@ -400,6 +400,7 @@ impl Storage for Store {
             "goals",
             "funnel_days",
             "funnel_reach",
+            "kpi_days",
             "move_keys",
             "stage_violations",
             "activities",
@@ -419,14 +420,16 @@ impl Storage for Store {
         }
         let now = now_ms();
         let org = data.org.id;
-        sqlx::query("INSERT INTO organizations (id, name, time_zone, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(org)
-            .bind(&data.org.name)
-            .bind(&data.org.time_zone)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
+        sqlx::query(
+            "INSERT INTO organizations (id, name, time_zone, created_at, kpi_built) VALUES ($1, $2, $3, $4, TRUE)",
+        )
+        .bind(org)
+        .bind(&data.org.name)
+        .bind(&data.org.time_zone)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
         insert_default_permissions(&mut tx, org).await?;
         insert_generated(&mut tx, data).await?;
         Store::after_import(&mut tx).await?;
@@ -503,12 +506,25 @@ impl Storage for Store {
     async fn kpi_counts(
         &self,
         org: OrgId,
+        period: app::funnel::Period,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<Vec<(UserId, app::kpi::KpiCounts)>> {
+        self.kpi_counts_impl(org, period, owners).await
+    }
+
+    async fn kpi_counts_raw(
+        &self,
+        org: OrgId,
         from_ms: i64,
         to_ms: i64,
         owners: Option<&[UserId]>,
         call_threshold_s: i64,
     ) -> StorageResult<Vec<(UserId, app::kpi::KpiCounts)>> {
-        self.kpi_counts_impl(org, from_ms, to_ms, owners, call_threshold_s).await
+        self.kpi_counts_raw_impl(org, from_ms, to_ms, owners, call_threshold_s).await
+    }
+
+    async fn rebuild_kpis(&self, org: OrgId) -> StorageResult<()> {
+        self.rebuild_kpis_impl(org).await
     }
 
     async fn call_threshold(&self, org: OrgId) -> StorageResult<i64> {
@@ -781,16 +797,28 @@ impl Storage for Store {
     }
 }
 
-/// Writes a generated data set with its own ids; the organisation row must exist.
-/// Rolls up the funnel of the deals just written.
+/// Rolls up the funnel and the KPIs of the records just written.
 async fn roll_up_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoData) -> StorageResult<()> {
     let ids = data.deals.iter().map(|d| d.id);
     if let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) {
         Store::roll_up_new_deals(tx, data.org.id, first, last).await?;
     }
-    Ok(())
+    fn range(ids: impl Iterator<Item = i64> + Clone) -> Option<(i64, i64)> {
+        Some((ids.clone().min()?, ids.max()?))
+    }
+    let ranges: Vec<(KpiTable, i64, i64)> = [
+        (KpiTable::Deals, range(data.deals.iter().map(|d| d.id))),
+        (KpiTable::Leads, range(data.leads.iter().map(|l| l.id))),
+        (KpiTable::Clients, range(data.clients.iter().map(|c| c.id))),
+        (KpiTable::Activities, range(data.activities.iter().map(|a| a.id))),
+    ]
+    .into_iter()
+    .filter_map(|(table, ids)| ids.map(|(first, last)| (table, first, last)))
+    .collect();
+    Store::roll_up_new_kpis(tx, data.org.id, &ranges).await
 }
 
+/// Writes a generated data set with its own ids; the organisation row must exist.
 async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoData) -> StorageResult<()> {
     let now = now_ms();
     let org = data.org.id;

@@ -9,6 +9,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub type Db = sqlx::Sqlite;
 const BACKEND: &str = "sqlite";
+/// Row locks for readers: none, a write holds the whole database.
+const FOR_SHARE: &str = "";
 
 pub struct Store {
     read: SqlitePool,
@@ -40,7 +42,9 @@ impl Store {
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
         let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Store { read, write })
+        let store = Store { read, write };
+        store.build_missing_kpis().await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        Ok(store)
     }
 
     /// The writer pool, for the session store and online backups.
