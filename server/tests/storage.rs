@@ -157,3 +157,30 @@ async fn an_abandoned_sqlite_transaction_does_not_block_later_writes() {
     let org = database.storage.create_org("После отмены", "Europe/Moscow").await.expect("the writer recovers");
     assert_eq!(database.storage.default_org().await.unwrap(), Some(org));
 }
+
+/// Commits never checkpoint (the writer's automatic checkpoint is off); a
+/// task beside them copies the log into the database file within a second.
+#[tokio::test]
+async fn sqlite_checkpoints_happen_beside_the_writer() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let database = db.open().await;
+    let store = database.sqlite.clone().expect("sqlite store");
+    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(store.writer()).await.unwrap();
+    assert_eq!(auto, 0, "the writer leaves checkpoints to the task");
+    let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    let size = || std::fs::metadata(&file).unwrap().len();
+    // Sleep past a checkpoint so the file holds the schema, then write ~4 MB.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let before = size();
+    let mut tx = store.writer().begin().await.unwrap();
+    sqlx::query("CREATE TABLE filler (x BLOB)").execute(&mut *tx).await.unwrap();
+    for _ in 0..64 {
+        sqlx::query("INSERT INTO filler VALUES (randomblob(65536))").execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while size() < before + 4_000_000 {
+        assert!(std::time::Instant::now() < deadline, "the log was not copied into the file: {} bytes", size());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
