@@ -158,8 +158,15 @@ impl Store {
         Ok(deals)
     }
 
-    /// Recomputes one deal's funnel rows; call inside the transaction that changed it.
-    async fn refresh_funnel(tx: &mut Tx, deal: DealId) -> StorageResult<()> {
+    /// Recomputes one deal's funnel rows; call inside the transaction that
+    /// changed it. The organisation's zone and the deal's pipeline steps are
+    /// read unless the caller has them already (a move does).
+    async fn refresh_funnel(
+        tx: &mut Tx,
+        deal: DealId,
+        zone_known: Option<&jiff::tz::TimeZone>,
+        steps_known: Option<&Steps>,
+    ) -> StorageResult<()> {
         let before: Vec<Reach> = sqlx::query("SELECT * FROM funnel_reach WHERE deal_id = $1")
             .bind(deal)
             .fetch_all(&mut **tx)
@@ -170,8 +177,14 @@ impl Store {
             .collect::<StorageResult<_>>()?;
         let deals = Self::tracked_deals(tx, "d.id = $1", &[deal]).await?;
         let Some(d) = deals.first() else { return Ok(()) };
-        let tz = Self::org_zone(&mut **tx, d.org_id).await?;
-        let steps = Self::steps_of(&mut **tx, d.pipeline_id).await?;
+        let tz = match zone_known {
+            Some(tz) => tz.clone(),
+            None => Self::org_zone(&mut **tx, d.org_id).await?,
+        };
+        let steps = match steps_known {
+            Some(steps) => steps.clone(),
+            None => Self::steps_of(&mut **tx, d.pipeline_id).await?,
+        };
         let after = reach(&d.track, &steps, &|ms| day_in(&tz, ms));
         if before == after {
             return Ok(());

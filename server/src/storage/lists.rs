@@ -202,7 +202,7 @@ impl Store {
         }
         // A new client may change whether the deal counts as a repeat sale.
         Self::set_repeat_client(&mut tx, org, deal.id, deal.id).await?;
-        Self::refresh_funnel(&mut tx, deal.id).await?;
+        Self::refresh_funnel(&mut tx, deal.id, Some(&kpis.context.tz), None).await?;
         kpis.finish(&mut tx).await?;
         let head = Self::deal_head_on(&mut *tx, org, deal.id).await?.ok_or(StorageError::NotFound)?;
         tx.commit().await.map_err(other)?;

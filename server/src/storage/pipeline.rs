@@ -652,7 +652,8 @@ impl Store {
         if !skipped.is_empty() {
             record_violation(false).execute(&mut *tx).await.map_err(other)?;
         }
-        Self::refresh_funnel(&mut tx, deal.id).await?;
+        let steps = app::funnel::Steps::of(&stages);
+        Self::refresh_funnel(&mut tx, deal.id, Some(&kpis.context.tz), Some(&steps)).await?;
         kpis.finish(&mut tx).await?;
         tx.commit().await.map_err(other)?;
         Ok(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped }))
@@ -776,7 +777,7 @@ impl Store {
         .await
         .map_err(other)?;
         Self::set_repeat_client(tx, org, id, id).await?;
-        Self::refresh_funnel(tx, id).await?;
+        Self::refresh_funnel(tx, id, None, Some(&app::funnel::Steps::of(&stages))).await?;
         Ok(id)
     }
 
