@@ -27,6 +27,12 @@ impl Drop for Store {
 
 /// How often the log is copied into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Log pages (64 MiB) past which the writer checkpoints itself after all.
+/// The log starts over only when a write begins after a complete
+/// checkpoint, which back-to-back writes (a bulk import, a stream of moves)
+/// never leave time for; most of the copying is done by then, so the
+/// writer's share is small.
+pub const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
 
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
@@ -39,8 +45,9 @@ impl Store {
             .foreign_keys(true);
         // A commit that crosses SQLite's automatic checkpoint size copies the
         // whole log into the file before it returns, a spike in the writer's
-        // latency every thousand pages. The writer never checkpoints; a task
-        // on its own connection does, without blocking the writer or readers.
+        // latency every thousand pages. A task on its own connection copies
+        // it instead, without blocking the writer or readers; the writer only
+        // finishes the job when the log outgrows `WRITER_CHECKPOINT_PAGES`.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             // A request dropped mid-`BEGIN` (the client went away) can leave the one
@@ -53,7 +60,7 @@ impl Store {
                     Ok(true)
                 })
             })
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+            .connect_with(options.clone().pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()))
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
         let read = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone().read_only(true)).await?;
