@@ -96,6 +96,20 @@ test('a head hands a deal over to another manager and the history says so', asyn
   await expect(page.locator('.facts')).toContainText('77');
 });
 
+test('the client on a deal page opens the clients list found by that name', async ({ page }, info) => {
+  await logIn(page, info.project.name === 'phone' ? 'manager19@voronka.demo' : 'manager18@voronka.demo');
+  await open(page, '/deals');
+  await page.getByTestId('deals').locator('tbody a').first().click();
+  const link = page.getByTestId('deal-client');
+  const name = (await link.innerText()).trim();
+  expect(name).not.toBe('');
+  await link.click();
+  await expect(page).toHaveURL(/\/clients\?search=/);
+  await expect(page.getByLabel('Поиск')).toHaveValue(name);
+  const rows = page.getByTestId('clients').locator('tbody tr');
+  await expect(rows.first()).toContainText(name);
+});
+
 test('a manager adds a client, gets a clear error for a bad e-mail, then finds it by search', async ({ page }, info) => {
   await logIn(page, info.project.name === 'phone' ? 'manager15@voronka.demo' : 'manager14@voronka.demo');
   await open(page, '/clients');

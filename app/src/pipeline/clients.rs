@@ -19,7 +19,9 @@ pub fn ClientsPage() -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
     let kind = RwSignal::new(None::<ClientKind>);
-    let search = RwSignal::new(String::new());
+    // A link may arrive searching already (`/clients?search=…`, from a deal page).
+    let arrived = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("search")).unwrap_or_default();
+    let search = RwSignal::new(arrived);
     let order = RwSignal::new(Order { by: ClientSort::Name, descending: false });
     let page = RwSignal::new(0i64);
     let reload = RwSignal::new(0u32);
@@ -60,7 +62,8 @@ pub fn ClientsPage() -> impl IntoView {
             </label>
             <label class="grow">
                 <span>{move || t().search}</span>
-                <input type="search" maxlength="100" on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); } />
+                <input type="search" maxlength="100" prop:value=move || search.get()
+                    on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); } />
             </label>
         </div>
         <ListBody list=clients empty=Signal::derive(move || t().no_clients) page table=move |list: ClientList| view! {

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use leptos_router::params::ParamsMap;
 
 use super::activities::{call_length, EditActivity};
 use super::lists::{finish_edit, when, SaveOrCancel};
@@ -100,7 +101,11 @@ fn DealView(
         <section class="card facts">
             <div><span class="muted">{move || t().amount}</span><strong>{format_rubles(card.amount)}</strong></div>
             <div><span class="muted">{move || t().stage}</span><strong data-testid="deal-stage">{move || stage_name(Some(card.stage_id))}</strong></div>
-            <div><span class="muted">{move || t().client}</span><strong>{card.client.clone().unwrap_or_default()}</strong></div>
+            <div><span class="muted">{move || t().client}</span><strong>{card.client.clone().map(|name| {
+                // The clients list, searched for this name: the deals and purchases of the client.
+                let href = format!("/clients{}", ParamsMap::from_iter([("search", name.as_str())]).to_query_string());
+                view! { <a href=href data-testid="deal-client">{name}</a> }
+            })}</strong></div>
             <div><span class="muted">{move || t().responsible}</span><strong>{card.manager.clone()}</strong></div>
             <div><span class="muted">{move || t().created_at}</span><strong>{when(page.deal.created_at)}</strong></div>
             {page.deal.closed_at.map(|c| view! { <div><span class="muted">{move || t().closed_at}</span><strong>{when(c)}</strong></div> })}
