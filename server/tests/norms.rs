@@ -245,6 +245,11 @@ async fn alerts_list_unanswered_and_silently_disqualified_leads() {
         ))
         .await;
         assert_eq!(report(&admin, None, None).await.unwrap().silent.total, 0);
+        // An activity logged after the refusal ends the alert.
+        set_status(&manager_a, late_a, "disqualified", Some("Не отвечает")).await;
+        assert_eq!(titles(&report(&admin, None, None).await.unwrap().silent), vec!["Ждёт 20 минут"]);
+        log(&manager_a, None, Some(late_a), "call_out", Some(60)).await;
+        assert_eq!(report(&admin, None, None).await.unwrap().silent.total, 0);
 
         // Many late leads: the oldest are listed, all are counted.
         let created = jiff::Timestamp::now().as_millisecond() - 24 * 60 * MINUTE;

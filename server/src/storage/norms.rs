@@ -69,6 +69,22 @@ impl Store {
         self.norm_settings_impl(org).await
     }
 
+    /// Marks leads `first..=last` silent when disqualified with no activity;
+    /// call after their status or activities changed.
+    async fn mark_silent_leads(tx: &mut Tx, org: OrgId, first: LeadId, last: LeadId) -> StorageResult<()> {
+        sqlx::query(
+            "UPDATE leads SET silent = (status = 'disqualified' AND NOT EXISTS \
+             (SELECT 1 FROM activities a WHERE a.lead_id = leads.id)) WHERE org_id = $1 AND id BETWEEN $2 AND $3",
+        )
+        .bind(org)
+        .bind(first)
+        .bind(last)
+        .execute(&mut **tx)
+        .await
+        .map_err(other)?;
+        Ok(())
+    }
+
     async fn lead_alerts_impl(
         &self,
         org: OrgId,
@@ -77,18 +93,17 @@ impl Store {
         silent_since_ms: i64,
         limit: i64,
     ) -> StorageResult<(AlertList, AlertList)> {
-        // Each alert is one range of one index: new leads by creation with no
-        // response yet, disqualified leads by when they were disqualified.
+        // Each alert is one range of one partial index: new leads by creation
+        // with no response yet, silent ones (disqualified, no activity: 0011)
+        // by when they were disqualified.
         let unanswered = "l.status = 'new' AND l.first_response_at IS NULL AND l.created_at < ";
-        let silent = "l.disqualified_at >= ";
-        let no_activity = " AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.lead_id = l.id)";
+        let silent = "l.silent AND l.disqualified_at >= ";
         let mut lists = Vec::with_capacity(2);
-        for (condition, bound, at, extra) in [
-            (unanswered, unanswered_before_ms, "l.created_at", ""),
-            (silent, silent_since_ms, "l.disqualified_at", no_activity),
-        ] {
+        for (condition, bound, at) in
+            [(unanswered, unanswered_before_ms, "l.created_at"), (silent, silent_since_ms, "l.disqualified_at")]
+        {
             let mut q = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM leads l WHERE l.org_id = ");
-            q.push_bind(org).push(format!(" AND {condition}")).push_bind(bound).push(extra);
+            q.push_bind(org).push(format!(" AND {condition}")).push_bind(bound);
             push_owners(&mut q, "l.responsible_id", owners);
             let total: i64 = q.build_query_scalar().fetch_one(&self.read).await.map_err(other)?;
 
@@ -96,7 +111,7 @@ impl Store {
                 "SELECT l.id, l.title, u.name AS responsible, {at} AS at, l.disqualify_reason \
                  FROM leads l LEFT JOIN users u ON u.id = l.responsible_id WHERE l.org_id = "
             ));
-            q.push_bind(org).push(format!(" AND {condition}")).push_bind(bound).push(extra);
+            q.push_bind(org).push(format!(" AND {condition}")).push_bind(bound);
             push_owners(&mut q, "l.responsible_id", owners);
             q.push(format!(" ORDER BY {at}, l.id LIMIT ")).push_bind(limit);
             let leads = q

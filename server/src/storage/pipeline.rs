@@ -824,6 +824,7 @@ impl Store {
                 .await
                 .map_err(other)?;
             kpis.finish(&mut tx).await?;
+            Self::mark_silent_leads(&mut tx, org, lead, lead).await?;
         }
         let row = sqlx::query(&format!("{ACTIVITY_SELECT} WHERE a.id = $1"))
             .bind(id)
@@ -1039,6 +1040,7 @@ impl Store {
         .await
         .map_err(other)?;
         kpis.finish(&mut tx).await?;
+        Self::mark_silent_leads(&mut tx, org, id, id).await?;
         let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
         tx.commit().await.map_err(other)?;
         Ok(lead)

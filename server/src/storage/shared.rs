@@ -797,7 +797,7 @@ impl Storage for Store {
     }
 }
 
-/// Rolls up the funnel and the KPIs of the records just written.
+/// Rolls up the funnel and the KPIs of the records just written, and marks silent leads.
 async fn roll_up_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoData) -> StorageResult<()> {
     let ids = data.deals.iter().map(|d| d.id);
     if let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) {
@@ -815,6 +815,9 @@ async fn roll_up_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoD
     .into_iter()
     .filter_map(|(table, ids)| ids.map(|(first, last)| (table, first, last)))
     .collect();
+    if let Some((first, last)) = range(data.leads.iter().map(|l| l.id)) {
+        Store::mark_silent_leads(tx, data.org.id, first, last).await?;
+    }
     Store::roll_up_new_kpis(tx, data.org.id, &ranges).await
 }
 
