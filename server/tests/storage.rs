@@ -190,10 +190,13 @@ async fn sqlite_checkpoints_happen_beside_the_writer_and_the_log_stays_bounded()
         assert!(std::time::Instant::now() < deadline, "the log was not copied into the file: {} bytes", size(&file));
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    // 40 writes back to back, 160 MB: the log starts over instead of holding them all.
-    for _ in 0..40 {
+    // 60 writes back to back, 240 MB: without the writer's limit the log holds
+    // them all (no complete checkpoint fits between them); with it, the log
+    // starts over soon after passing the limit. How soon depends on the
+    // machine's load (one run reached 102 MB), hence the margin.
+    for _ in 0..60 {
         write_4_mb().await;
     }
     let limit = (WRITER_CHECKPOINT_PAGES * 4096) as u64;
-    assert!(size(&wal) < limit + 16_000_000, "the log grew to {} bytes", size(&wal));
+    assert!(size(&wal) < 3 * limit, "the log grew to {} bytes", size(&wal));
 }
