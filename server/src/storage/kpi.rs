@@ -91,6 +91,12 @@ enum KpiRecord {
     Activity(i64),
 }
 
+impl KpiRecord {
+    fn any_activity(records: &[KpiRecord]) -> bool {
+        records.iter().any(|r| matches!(r, KpiRecord::Activity(_)))
+    }
+}
+
 /// What a record's shares are computed with: the organisation's zone and call threshold.
 struct KpiContext {
     org: OrgId,
@@ -110,14 +116,14 @@ struct KpiWatch {
 
 impl KpiWatch {
     async fn start(tx: &mut Tx, org: OrgId, records: Vec<KpiRecord>) -> StorageResult<KpiWatch> {
-        let context = Store::kpi_context(tx, org, &records).await?;
+        let context = Store::kpi_context(tx, org, KpiRecord::any_activity(&records)).await?;
         let before = Store::kpi_shares_of(tx, &context, &records).await?;
         Ok(KpiWatch { context, records, before })
     }
 
     /// Records written by this change: nothing to take away.
     async fn inserted(tx: &mut Tx, org: OrgId, records: Vec<KpiRecord>) -> StorageResult<()> {
-        let context = Store::kpi_context(tx, org, &records).await?;
+        let context = Store::kpi_context(tx, org, KpiRecord::any_activity(&records)).await?;
         KpiWatch { context, records, before: Vec::new() }.finish(tx).await
     }
 
@@ -265,7 +271,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(other)?;
-        let context = Self::kpi_context(&mut tx, org, &[]).await?;
+        let context = Self::kpi_context(&mut tx, org, false).await?;
         Self::roll_up_kpis(&mut tx, &context, KpiTable::Activities, None, true).await?;
         tx.commit().await.map_err(other)
     }
@@ -301,15 +307,14 @@ impl Store {
 }
 
 impl Store {
-    /// The zone and threshold shares are computed with. When activities are
-    /// among the records, PostgreSQL holds the organisation's row (`FOR
-    /// SHARE`) so a threshold change waits for this change and is seen by the
-    /// ones after it; SQLite has one writer at a time anyway.
-    async fn kpi_context(tx: &mut Tx, org: OrgId, records: &[KpiRecord]) -> StorageResult<KpiContext> {
-        let calls = records.iter().any(|r| matches!(r, KpiRecord::Activity(_)));
+    /// The zone and threshold shares are computed with. With
+    /// `hold_threshold` (activities are counted), PostgreSQL holds the
+    /// organisation's row (`FOR SHARE`) so a threshold change waits for this
+    /// change and is seen by the ones after it; SQLite has one writer at a time anyway.
+    async fn kpi_context(tx: &mut Tx, org: OrgId, hold_threshold: bool) -> StorageResult<KpiContext> {
         let sql = format!(
             "SELECT time_zone, call_threshold_s FROM organizations WHERE id = $1{}",
-            if calls { FOR_SHARE } else { "" }
+            if hold_threshold { FOR_SHARE } else { "" }
         );
         let (name, call_threshold_s): (String, i64) = sqlx::query_as(&sql)
             .bind(org)
@@ -459,7 +464,7 @@ impl Store {
 
     /// Counts the roll-up of freshly written records (generated data), by id ranges.
     async fn roll_up_new_kpis(tx: &mut Tx, org: OrgId, ranges: &[(KpiTable, i64, i64)]) -> StorageResult<()> {
-        let context = Self::kpi_context(tx, org, &[]).await?;
+        let context = Self::kpi_context(tx, org, false).await?;
         for (table, first, last) in ranges {
             Self::roll_up_kpis(tx, &context, *table, Some((*first, *last)), false).await?;
         }
@@ -468,7 +473,8 @@ impl Store {
 
     async fn rebuild_kpis_on(tx: &mut Tx, org: OrgId) -> StorageResult<()> {
         sqlx::query("DELETE FROM kpi_days WHERE org_id = $1").bind(org).execute(&mut **tx).await.map_err(other)?;
-        let context = Self::kpi_context(tx, org, &[KpiRecord::Activity(0)]).await?;
+        // Every call is recounted: a threshold change must wait for this.
+        let context = Self::kpi_context(tx, org, true).await?;
         for table in KpiTable::ALL {
             Self::roll_up_kpis(tx, &context, table, None, false).await?;
         }
