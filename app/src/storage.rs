@@ -152,6 +152,9 @@ pub struct TallyRequest {
     pub goal_id: Option<GoalId>,
     pub from_ms: i64,
     pub to_ms: i64,
+    /// The same moments as whole days of the organisation's zone, for the
+    /// per-day roll-ups.
+    pub days: crate::funnel::Period,
     pub filters: GoalFilters,
     /// Calls shorter than this many seconds do not count.
     pub call_threshold_s: i64,
@@ -377,13 +380,10 @@ pub trait Storage: Send + Sync + 'static {
         request: &TallyRequest,
         owners: Option<&[UserId]>,
     ) -> StorageResult<Vec<(i64, i64)>>;
-    /// Open deals' amounts weighted by their stage's win probability, kopecks.
-    async fn weighted_pipeline(
-        &self,
-        org: OrgId,
-        filters: &GoalFilters,
-        owners: Option<&[UserId]>,
-    ) -> StorageResult<Money>;
+    /// Open deals' amounts times their stage's win probability in percent,
+    /// per responsible person: a hundredth of a kopeck, so that the sum of
+    /// any people is rounded once.
+    async fn weighted_pipeline(&self, org: OrgId, filters: &GoalFilters) -> StorageResult<Vec<(UserId, i64)>>;
     /// Records progress on a manual goal.
     async fn add_goal_entry(
         &self,

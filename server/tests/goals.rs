@@ -360,12 +360,17 @@ async fn manual_and_lower_is_better_goals() {
         let l2: app::pipeline::Lead = manager_a.call_json("leads/create", new_lead("Заявка 2")).await.unwrap();
         let _: app::pipeline::Lead = manager_a.call_json("leads/create", new_lead("Заявка 3")).await.unwrap();
         let at = now_ms();
+        // Answers edited behind the app's back: the KPI roll-up goals read is rebuilt from them.
+        let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+        let rebuild = || async { db.open().await.storage.rebuild_kpis(org_id).await.unwrap() };
         db.exec(&format!("UPDATE leads SET first_response_at = created_at + 600000 WHERE id = {}", l1.id)).await;
         db.exec(&format!("UPDATE leads SET first_response_at = created_at + 1200000 WHERE id = {}", l2.id)).await;
+        rebuild().await;
         let c = card(&dashboard(&head_a, false, false).await.unwrap(), fast.id).clone();
         assert_eq!(c.standing.value, Some(15 * 60_000), "(10 + 20) / 2 minutes; the unanswered lead is left out");
         assert_eq!((c.percent, c.outlook), (Some(100), Outlook::OnTrack));
         db.exec(&format!("UPDATE leads SET first_response_at = created_at + 3000000 WHERE id = {}", l2.id)).await;
+        rebuild().await;
         let c = card(&dashboard(&head_a, false, false).await.unwrap(), fast.id).clone();
         assert_eq!((c.standing.value, c.outlook), (Some(30 * 60_000), Outlook::Behind));
         assert!(now_ms() >= at);
@@ -548,6 +553,10 @@ async fn goal_values_equal_a_direct_recount_of_random_histories() {
                 let moved = move_deal(c, deal, to.id, version, reason).await;
                 version = moved.version;
             }
+            if rng.gen_bool(0.5) {
+                let form = json!({"form": {"title": format!("Заявка {i}"), "source": "website", "contact_name": "", "phone": ""}});
+                let _: app::pipeline::Lead = c.call_json("leads/create", form).await.unwrap();
+            }
             for _ in 0..rng.gen_range(0..3) {
                 let kind = ["call_in", "call_out", "meeting", "proposal", "chat", "note"][rng.gen_range(0..6)];
                 let duration = kind.starts_with("call").then(|| rng.gen_range(0..90));
@@ -565,10 +574,23 @@ async fn goal_values_equal_a_direct_recount_of_random_histories() {
                 db.exec(&format!("UPDATE {table} SET {column} = {at} WHERE id = {id} AND {column} IS NOT NULL")).await;
             }
         }
+        // Leads come in across the same days; about half are answered, within three hours.
+        for row in db.rows("SELECT CAST(id AS TEXT) FROM leads").await {
+            let at = base + rng.gen_range(-3_600_000..3 * 86_400_000 - 3_600_000);
+            let answered =
+                if rng.gen_bool(0.5) { (at + rng.gen_range(0..10_800_000)).to_string() } else { "NULL".into() };
+            db.exec(&format!(
+                "UPDATE leads SET created_at = {at}, first_response_at = {answered} WHERE id = {}",
+                row[0]
+            ))
+            .await;
+        }
 
         let database = db.open().await;
         let storage = database.storage.as_ref();
         let org_id = storage.default_org().await.unwrap().unwrap();
+        // Goals without source, pipeline or stage filters read the KPI roll-up: rebuilt after the edits above.
+        storage.rebuild_kpis(org_id).await.unwrap();
         let mut counter = Counter::new(storage, org_id, now_ms()).await.unwrap();
         let won_stages: Vec<i64> =
             pipelines.iter().flat_map(|p| p.stages.iter().filter(|s| s.kind == StageKind::Won).map(|s| s.id)).collect();
@@ -598,14 +620,28 @@ async fn goal_values_equal_a_direct_recount_of_random_histories() {
             .into_iter()
             .map(|r| (r[0].parse().unwrap(), r[1].clone(), r[2].parse().unwrap(), Some(r[3].parse::<i64>().unwrap()).filter(|d| *d >= 0)))
             .collect();
+        let leads: Vec<(i64, i64, Option<i64>)> = db
+            .rows(
+                "SELECT CAST(COALESCE(responsible_id, 0) AS TEXT), CAST(created_at AS TEXT), \
+                 CAST(COALESCE(first_response_at, -1) AS TEXT) FROM leads",
+            )
+            .await
+            .into_iter()
+            .map(|r| {
+                (r[0].parse().unwrap(), r[1].parse().unwrap(), Some(r[2].parse::<i64>().unwrap()).filter(|a| *a >= 0))
+            })
+            .collect();
         let users = storage.users(org_id, app::access::Visibility::All).await.unwrap();
 
         let metrics = [
+            GoalMetric::LeadsCreated,
+            GoalMetric::FirstResponse,
             GoalMetric::DealsCreated,
             GoalMetric::DealsWon,
             GoalMetric::WonAmount,
             GoalMetric::Calls,
             GoalMetric::Meetings,
+            GoalMetric::Proposals,
             GoalMetric::Chats,
         ];
         let mut counted = 0;
@@ -668,7 +704,23 @@ async fn goal_values_equal_a_direct_recount_of_random_histories() {
                     && filters.pipeline_id.is_none_or(|p| p == d.pipeline)
                     && filters.stage_id.is_none_or(|s| s == d.stage)
             };
+            let answered: Vec<i64> = leads
+                .iter()
+                .filter(|(who, created, _)| counts(*who) && in_period(*created))
+                .filter_map(|(_, created, answered)| answered.map(|a| a - created))
+                .collect();
             let direct: i64 = match metric {
+                GoalMetric::LeadsCreated => {
+                    leads.iter().filter(|(who, created, _)| counts(*who) && in_period(*created)).count() as i64
+                }
+                GoalMetric::FirstResponse if answered.is_empty() => {
+                    assert_eq!(fast, None, "{backend:?} round {round}: no answered lead, no average");
+                    continue;
+                }
+                GoalMetric::FirstResponse => {
+                    // The mean rounded half up, worked out here in floating point.
+                    (answered.iter().sum::<i64>() as f64 / answered.len() as f64 + 0.5).floor() as i64
+                }
                 GoalMetric::DealsCreated => {
                     deals.iter().filter(|d| deal_counts(d) && in_period(d.created_at)).count() as i64
                 }
@@ -685,6 +737,7 @@ async fn goal_values_equal_a_direct_recount_of_random_histories() {
                             && match metric {
                                 GoalMetric::Calls => kind.starts_with("call") && duration.is_some_and(|d| d >= 30),
                                 GoalMetric::Meetings => kind == "meeting",
+                                GoalMetric::Proposals => kind == "proposal",
                                 _ => kind == "chat",
                             }
                     })

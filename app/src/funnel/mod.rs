@@ -302,7 +302,7 @@ pub struct FunnelQuery {
 }
 
 /// A period of whole days, both ends included.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Period {
     pub from: Day,
     pub to: Day,

@@ -19,7 +19,7 @@ pub mod ssr {
     use crate::funnel::{day_in, day_of_date, day_start_ms, parse_day, Day, Period, MAX_PERIOD_DAYS};
     use crate::goals::*;
     use crate::org::{OrgId, User, UserId};
-    use crate::pipeline::{clean_text, optional_text};
+    use crate::pipeline::{clean_text, optional_text, Money};
     use crate::storage::{GoalClosing, NewNotice, Storage, StorageResult, TallyRequest};
 
     /// Who a goal belongs to, for rights.
@@ -50,7 +50,8 @@ pub mod ssr {
 
     /// The organisation's zone, its threshold for calls and its people, read
     /// once per request; tallies are cached, so goals that count the same
-    /// records (a department goal and its people's) cost one query.
+    /// records (a department goal and its people's) cost one query, and so
+    /// are the weighted open pipelines behind the forecasts.
     pub struct Counter<'a> {
         pub storage: &'a dyn Storage,
         pub org: OrgId,
@@ -60,6 +61,7 @@ pub mod ssr {
         pub threshold: i64,
         pub people: Vec<User>,
         cache: HashMap<TallyRequest, BTreeMap<UserId, Tally>>,
+        open: HashMap<GoalFilters, Vec<(UserId, i64)>>,
     }
 
     impl<'a> Counter<'a> {
@@ -74,6 +76,7 @@ pub mod ssr {
                 threshold: storage.call_threshold(org).await?,
                 people: storage.users(org, Visibility::All).await?,
                 cache: HashMap::new(),
+                open: HashMap::new(),
             })
         }
 
@@ -89,6 +92,7 @@ pub mod ssr {
                 goal_id: (goal.metric == GoalMetric::Manual).then_some(goal.id),
                 from_ms,
                 to_ms,
+                days: period,
                 filters: goal.filters.clone(),
                 call_threshold_s: self.threshold,
             }
@@ -124,6 +128,25 @@ pub mod ssr {
                 self.cache.insert(request.clone(), rows.into_iter().collect());
             }
             Ok(&self.cache[request])
+        }
+
+        /// The open deals a goal's filters count, weighted by their stages'
+        /// probabilities, of the given people (`None`: everyone), in kopecks.
+        pub async fn weighted_pipeline(
+            &mut self,
+            filters: &GoalFilters,
+            owners: Option<&[UserId]>,
+        ) -> StorageResult<Money> {
+            if !self.open.contains_key(filters) {
+                let rows = self.storage.weighted_pipeline(self.org, filters).await?;
+                self.open.insert(filters.clone(), rows);
+            }
+            let hundredths: i64 = self.open[filters]
+                .iter()
+                .filter(|(who, _)| owners.is_none_or(|o| o.contains(who)))
+                .map(|(_, weighted)| weighted)
+                .sum();
+            Ok(hundredths / 100)
         }
 
         /// What a goal's records add up to over a period.
@@ -173,7 +196,7 @@ pub mod ssr {
             let previous_value = self.tally(goal, Self::previous_period(goal)).await?.value(goal.metric);
             let weighted_forecast = if goal.metric.is_money() && goal.status == GoalStatus::Active {
                 let owners = self.owners(&goal.participants);
-                let open = self.storage.weighted_pipeline(self.org, &goal.filters, owners.as_deref()).await?;
+                let open = self.weighted_pipeline(&goal.filters, owners.as_deref()).await?;
                 Some(value.unwrap_or(0) + open)
             } else {
                 None

@@ -137,6 +137,23 @@ fn tally_source(metric: GoalMetric) -> (&'static str, &'static str, &'static str
     }
 }
 
+/// The `kpi_days` sums that hold a metric's tally (sum, count), where the
+/// per-day KPI roll-up counts the same records by the same person and day.
+fn rolled_up_tally(metric: GoalMetric) -> Option<(&'static str, &'static str)> {
+    use GoalMetric::*;
+    match metric {
+        LeadsCreated => Some(("leads", "leads")),
+        FirstResponse => Some(("response_ms", "leads_answered")),
+        DealsWon => Some(("won", "won")),
+        WonAmount => Some(("revenue", "won")),
+        Calls => Some(("calls_in + calls_out", "calls_in + calls_out")),
+        Meetings => Some(("meetings", "meetings")),
+        Proposals => Some(("proposals", "proposals")),
+        Chats => Some(("chats", "chats")),
+        DealsCreated | Manual => None,
+    }
+}
+
 /// `FROM … WHERE …` of the records a request counts, of the given people.
 fn push_tally_where(q: &mut QueryBuilder<'_, Db>, org: OrgId, request: &TallyRequest, owners: Option<&[UserId]>) {
     use GoalMetric::*;
@@ -377,6 +394,14 @@ impl Store {
         request: &TallyRequest,
         owners: Option<&[UserId]>,
     ) -> StorageResult<Vec<(UserId, Tally)>> {
+        let f = &request.filters;
+        let unfiltered = f.source.is_none() && f.pipeline_id.is_none() && f.stage_id.is_none();
+        if let (true, Some((total, n))) = (unfiltered, rolled_up_tally(request.metric)) {
+            // The roll-up counts calls at the organisation's threshold only.
+            if request.metric != GoalMetric::Calls || self.call_threshold_impl(org).await? == request.call_threshold_s {
+                return self.rolled_up_tallies(org, request, owners, total, n).await;
+            }
+        }
         let (_, _, owner, amount) = tally_source(request.metric);
         let mut q = QueryBuilder::<Db>::new(format!(
             "SELECT COALESCE({owner}, 0) AS who, CAST(COALESCE(SUM({amount}), 0) AS BIGINT) AS total, COUNT(*) AS n"
@@ -393,6 +418,40 @@ impl Store {
         Ok(by_owner.into_iter().collect())
     }
 
+    /// A tally from the `kpi_days` roll-up: the request's days, per person.
+    async fn rolled_up_tallies(
+        &self,
+        org: OrgId,
+        request: &TallyRequest,
+        owners: Option<&[UserId]>,
+        total: &str,
+        n: &str,
+    ) -> StorageResult<Vec<(UserId, Tally)>> {
+        let mut q = QueryBuilder::<Db>::new(format!(
+            "SELECT user_id, CAST(SUM({total}) AS BIGINT) AS total, CAST(SUM({n}) AS BIGINT) AS n \
+             FROM kpi_days WHERE org_id = "
+        ));
+        q.push_bind(org)
+            .push(" AND day BETWEEN ")
+            .push_bind(i64::from(request.days.from))
+            .push(" AND ")
+            .push_bind(i64::from(request.days.to));
+        if let Some(m) = request.filters.manager_id {
+            q.push(" AND user_id = ").push_bind(m);
+        }
+        push_owners(&mut q, "user_id", owners);
+        q.push(" GROUP BY user_id ORDER BY user_id");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter()
+            .map(|r| {
+                let tally = Tally { sum: r.try_get("total").map_err(other)?, n: r.try_get("n").map_err(other)? };
+                Ok((r.try_get("user_id").map_err(other)?, tally))
+            })
+            // A person whose records all moved away leaves rows of zeros behind.
+            .filter(|r| !matches!(r, Ok((_, t)) if *t == Tally::default()))
+            .collect()
+    }
+
     async fn goal_moments_impl(
         &self,
         org: OrgId,
@@ -406,14 +465,9 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("at").map_err(other)?, r.try_get("amount").map_err(other)?))).collect()
     }
 
-    async fn weighted_pipeline_impl(
-        &self,
-        org: OrgId,
-        filters: &GoalFilters,
-        owners: Option<&[UserId]>,
-    ) -> StorageResult<i64> {
+    async fn weighted_pipeline_impl(&self, org: OrgId, filters: &GoalFilters) -> StorageResult<Vec<(UserId, i64)>> {
         let mut q = QueryBuilder::<Db>::new(
-            "SELECT CAST(COALESCE(SUM(r.amount * s.probability), 0) AS BIGINT) AS weighted \
+            "SELECT r.responsible_id, CAST(SUM(r.amount * s.probability) AS BIGINT) AS weighted \
              FROM deals r JOIN stages s ON s.id = r.stage_id WHERE s.kind = 'open' AND r.closed_at IS NULL AND r.org_id = ",
         );
         q.push_bind(org);
@@ -429,9 +483,11 @@ impl Store {
         if let Some(m) = filters.manager_id {
             q.push(" AND r.responsible_id = ").push_bind(m);
         }
-        push_owners(&mut q, "r.responsible_id", owners);
-        let weighted: i64 = q.build().fetch_one(&self.read).await.map_err(other)?.try_get("weighted").map_err(other)?;
-        Ok(weighted / 100)
+        q.push(" GROUP BY r.responsible_id");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("responsible_id").map_err(other)?, r.try_get("weighted").map_err(other)?)))
+            .collect()
     }
 
     async fn add_goal_entry_impl(

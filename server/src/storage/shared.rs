@@ -623,9 +623,8 @@ impl Storage for Store {
         &self,
         org: OrgId,
         filters: &app::goals::GoalFilters,
-        owners: Option<&[UserId]>,
-    ) -> StorageResult<i64> {
-        self.weighted_pipeline_impl(org, filters, owners).await
+    ) -> StorageResult<Vec<(UserId, i64)>> {
+        self.weighted_pipeline_impl(org, filters).await
     }
 
     async fn add_goal_entry(
