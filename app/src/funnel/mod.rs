@@ -333,7 +333,31 @@ pub fn naive_totals(
     period: Period,
     scope: &Scope,
 ) -> Vec<Totals> {
-    let mut totals = vec![Totals::default(); steps.ids.len()];
+    naive_steps(tracks, steps, day, mode, period, scope).into_iter().map(|(t, _)| t).collect()
+}
+
+/// Each step's median time in stage, counted the same naive way.
+pub fn naive_medians(
+    tracks: &[Track],
+    steps: &Steps,
+    day: &dyn Fn(i64) -> Day,
+    mode: FunnelMode,
+    period: Period,
+    scope: &Scope,
+) -> Vec<Option<i64>> {
+    naive_steps(tracks, steps, day, mode, period, scope).into_iter().map(|(_, times)| median(times)).collect()
+}
+
+/// Each step's totals and the times in stage behind its `timed`, from raw histories.
+fn naive_steps(
+    tracks: &[Track],
+    steps: &Steps,
+    day: &dyn Fn(i64) -> Day,
+    mode: FunnelMode,
+    period: Period,
+    scope: &Scope,
+) -> Vec<(Totals, Vec<i64>)> {
+    let mut totals = vec![(Totals::default(), Vec::new()); steps.ids.len()];
     for track in tracks.iter().filter(|t| scope.covers(t.responsible_id, &t.source, t.repeat)) {
         let Some(&(last_at, last_stage)) = track.entries.last() else { continue };
         let won_now = steps.won.contains(&last_stage);
@@ -355,7 +379,7 @@ pub fn naive_totals(
             let left_at = finished.iter().map(|v| v.1).max();
             let lost_at = (steps.lost.contains(&last_stage) && furthest == Some(rank)).then_some(last_at);
             let cycle = (won_now && steps.won.contains(&stage)).then(|| reached_at - track.created_at);
-            let t = &mut totals[rank];
+            let (t, times) = &mut totals[rank];
             match mode {
                 FunnelMode::Cohort if created_in => {
                     t.deals += 1;
@@ -364,6 +388,7 @@ pub fn naive_totals(
                     if left_at.is_some() {
                         t.time_ms += time_ms;
                         t.timed += 1;
+                        times.push(time_ms);
                     }
                     t.cycle_ms += cycle.unwrap_or(0);
                 }
@@ -380,6 +405,7 @@ pub fn naive_totals(
                     if left_at.is_some_and(|at| period.contains(day(at))) {
                         t.time_ms += time_ms;
                         t.timed += 1;
+                        times.push(time_ms);
                     }
                 }
             }

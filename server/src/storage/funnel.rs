@@ -555,6 +555,9 @@ impl Store {
             FunnelMode::Cohort => "created_day",
             FunnelMode::Flow => "left_day",
         };
+        // The times are sorted here: ranking them in SQLite (a window
+        // function) sorts through two temporary B-trees and took five times
+        // as long at 1M deals.
         let mut q = Self::funnel_reach_query(org, query, "SELECT stage_id, time_ms", day_col);
         q.push(" AND time_ms IS NOT NULL");
         let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
