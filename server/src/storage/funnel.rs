@@ -555,18 +555,19 @@ impl Store {
             FunnelMode::Cohort => "created_day",
             FunnelMode::Flow => "left_day",
         };
-        // The times are sorted here: ranking them in SQLite (a window
-        // function) sorts through two temporary B-trees and took five times
-        // as long at 1M deals.
-        let mut q = Self::funnel_reach_query(org, query, "SELECT stage_id, time_ms", day_col);
+        // A quarter holds some 300 000 times at 1M deals. They come as one
+        // text of "step time" pairs and are sorted here: a row each cost the
+        // driver four times as long as reading them, and ranking them in
+        // SQLite (a window function) five times as long.
+        let pairs = text_list("CAST(stage_id AS TEXT) || ' ' || CAST(time_ms AS TEXT)");
+        let mut q = Self::funnel_reach_query(org, query, &format!("SELECT {pairs} AS pairs"), day_col);
         q.push(" AND time_ms IS NOT NULL");
-        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        let pairs: Option<String> = q.build_query_scalar().fetch_one(&self.read).await.map_err(other)?;
         let mut times: BTreeMap<StageId, Vec<i64>> = BTreeMap::new();
-        for row in &rows {
-            times
-                .entry(row.try_get("stage_id").map_err(other)?)
-                .or_default()
-                .push(row.try_get("time_ms").map_err(other)?);
+        for pair in pairs.as_deref().unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+            let parsed = pair.split_once(' ').and_then(|(s, t)| Some((s.parse().ok()?, t.parse().ok()?)));
+            let (stage, time) = parsed.ok_or_else(|| StorageError::Other(format!("bad time pair {pair:?}").into()))?;
+            times.entry(stage).or_default().push(time);
         }
         Ok(times.into_iter().filter_map(|(stage, v)| app::funnel::median(v).map(|m| (stage, m))).collect())
     }

@@ -7,6 +7,11 @@ const BACKEND: &str = "postgres";
 /// Holds a row read in a transaction against updates until it ends.
 const FOR_SHARE: &str = " FOR SHARE";
 
+/// An aggregate joining a text expression's values with commas (NULL for no rows).
+fn text_list(expr: &str) -> String {
+    format!("string_agg({expr}, ',')")
+}
+
 pub struct Store {
     read: PgPool,
     write: PgPool,

@@ -12,6 +12,11 @@ const BACKEND: &str = "sqlite";
 /// Row locks for readers: none, a write holds the whole database.
 const FOR_SHARE: &str = "";
 
+/// An aggregate joining a text expression's values with commas (NULL for no rows).
+fn text_list(expr: &str) -> String {
+    format!("group_concat({expr}, ',')")
+}
+
 pub struct Store {
     read: SqlitePool,
     write: SqlitePool,
