@@ -557,8 +557,8 @@ impl Store {
         };
         // A quarter holds some 300 000 times at 1M deals. They come as one
         // text of "step time" pairs and are sorted here: a row each cost the
-        // driver four times as long as reading them, and ranking them in
-        // SQLite (a window function) five times as long.
+        // driver several times the read itself, and ranking them in SQLite
+        // (a window function) took five times as long as the read.
         let pairs = text_list("CAST(stage_id AS TEXT) || ' ' || CAST(time_ms AS TEXT)");
         let mut q = Self::funnel_reach_query(org, query, &format!("SELECT {pairs} AS pairs"), day_col);
         q.push(" AND time_ms IS NOT NULL");
