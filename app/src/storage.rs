@@ -256,6 +256,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn import_demo(&self, data: &DemoData) -> StorageResult<()>;
     /// Adds a generated data set (ids continuing the existing ones) without clearing anything.
     async fn append_generated(&self, data: &DemoData) -> StorageResult<()>;
+    /// Brings the planner's statistics (and PostgreSQL's visibility map,
+    /// which index-only scans need) up to date after a bulk load.
+    async fn refresh_statistics(&self) -> StorageResult<()>;
 
     /// The organisation's time zone name (IANA), which decides what "today" is.
     async fn time_zone(&self, org: OrgId) -> StorageResult<String>;

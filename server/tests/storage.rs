@@ -138,6 +138,12 @@ async fn demo_import_is_complete_and_repeatable() {
         assert_eq!(extra.id, data.users.len() as i64 + 1, "{backend:?}");
         let d = s.insert_department(org, "Новый", None).await.unwrap();
         assert_eq!(d.id, 4);
+        s.refresh_statistics().await.unwrap();
+        if backend == Backend::Postgres {
+            // Only VACUUM marks pages all-visible, which index-only scans need.
+            let visible = db.count("SELECT relallvisible::BIGINT FROM pg_class WHERE relname = 'deal_events'").await;
+            assert!(visible > 0, "VACUUM ran");
+        }
         db.drop_db().await;
     }
 }

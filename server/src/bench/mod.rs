@@ -192,6 +192,9 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
         }
     }
     let goals = app::goals::demo::seed_many(storage, base.org.id, now, GOALS).await?;
+    let analyzing = Instant::now();
+    storage.refresh_statistics().await?;
+    println!("  statistics refreshed ({:.0} s)", analyzing.elapsed().as_secs_f64());
     println!(
         "Generated {} leads, {} deals, {} stage events, {} activities, {goals} active goals on top of the demo in {:.1} s.",
         next_lead - base.leads.iter().map(|l| l.id).max().unwrap_or(0),

@@ -36,7 +36,15 @@ impl Store {
         self.write.begin().await.map_err(other)
     }
 
-    /// Rows imported with explicit ids leave identity sequences behind; move them past the data.
+    /// `VACUUM ANALYZE`: fresh statistics for the planner, and the visibility
+    /// map without which the covering indexes cannot answer from the index alone.
+    async fn refresh_statistics_impl(&self) -> StorageResult<()> {
+        sqlx::query("VACUUM ANALYZE").execute(&self.write).await.map_err(other)?;
+        Ok(())
+    }
+
+    /// Rows imported with explicit ids leave identity sequences behind: moves
+    /// them past the data, then refreshes the grown tables' statistics.
     async fn after_import(tx: &mut sqlx::Transaction<'_, Db>) -> StorageResult<()> {
         for table in [
             "organizations",
@@ -58,6 +66,14 @@ impl Store {
             .await
             .map_err(other)?;
         }
+        // Without fresh statistics (autovacuum may be off, and is slow to
+        // notice a bulk load) the planner takes the grown tables for small
+        // ones: the repeat-client lookup of the next chunk then walks every
+        // won deal instead of one client's few, and each chunk gets slower.
+        sqlx::query("ANALYZE deals, deal_events, leads, clients, activities, funnel_reach")
+            .execute(&mut **tx)
+            .await
+            .map_err(other)?;
         Ok(())
     }
 }

@@ -445,6 +445,10 @@ impl Storage for Store {
         tx.commit().await.map_err(other)
     }
 
+    async fn refresh_statistics(&self) -> StorageResult<()> {
+        self.refresh_statistics_impl().await
+    }
+
     async fn time_zone(&self, org: OrgId) -> StorageResult<String> {
         let name: Option<String> = sqlx::query_scalar("SELECT time_zone FROM organizations WHERE id = $1")
             .bind(org)
