@@ -60,3 +60,16 @@ export async function createDeal(page: Page, title: string, amount: string) {
   await expect(card).toBeVisible();
   return card;
 }
+
+/** What ECharts was asked to draw in a chart: series `i` as [name, value] or values. */
+export async function drawn(page: Page, id: string, i: number): Promise<unknown[]> {
+  return page.evaluate(
+    ([id, i]) => {
+      const echarts = (window as any).echarts;
+      const chart = echarts?.getInstanceByDom(document.getElementById(id as string));
+      if (!chart) return [];
+      return (chart.getOption().series[i as number].data ?? []).map((d: any) => (typeof d === 'object' ? [d.name, d.value] : d));
+    },
+    [id, i],
+  );
+}

@@ -1,18 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { createDeal, logIn, open, sideBySide } from '../helpers';
-
-/** What ECharts was asked to draw in a chart: series `i` as [name, value] or values. */
-async function drawn(page: Page, id: string, i: number): Promise<unknown[]> {
-  return page.evaluate(
-    ([id, i]) => {
-      const echarts = (window as any).echarts;
-      const chart = echarts?.getInstanceByDom(document.getElementById(id as string));
-      if (!chart) return [];
-      return (chart.getOption().series[i as number].data ?? []).map((d: any) => (typeof d === 'object' ? [d.name, d.value] : d));
-    },
-    [id, i],
-  );
-}
+import { createDeal, drawn, logIn, open, sideBySide } from '../helpers';
 
 /** The rows of a chart's table view as text cells. */
 async function tableRows(page: Page, id: string): Promise<string[][]> {

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { createDeal, logIn, open } from '../helpers';
+import { createDeal, drawn, logIn, open } from '../helpers';
 
 /** A goal figure such as "1 250 000 ₽" as a number of roubles. */
 function roubles(text: string | null): number {
@@ -65,6 +65,9 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   await expect
     .poll(async () => roubles(await headPage.getByTestId('goal-value').textContent()), { timeout: 2_000 })
     .toBe(before + 125_000);
+  // The day-by-day chart is drawn again in place: the fact line ends at today's value.
+  await expect(headPage.getByTestId('chart-dynamics').locator('canvas')).toBeVisible();
+  await expect.poll(async () => (await drawn(headPage, 'chart-dynamics', 1)).at(-1), { timeout: 2_000 }).toBe(before + 125_000);
   const who = (await managerPage.getByTestId('who').textContent()) ?? '';
   await expect(headPage.getByTestId('goal-ranking').locator('tr', { hasText: who })).toBeVisible();
 

@@ -237,9 +237,54 @@ async fn bad_funnel_requests_are_refused_with_the_field() {
     }
 }
 
-/// Random histories spread over a week: the roll-up's totals and the
-/// database-ranked medians equal the naive count from raw events, for each
-/// mode, several periods and scopes, odd and even numbers of times alike.
+/// The time histogram holds, per mode, day or block, client type, step and
+/// bucket, exactly the finished times of `funnel_reach`, and the database
+/// buckets each time as `app::funnel::time_bucket` does.
+async fn histogram_matches_times(db: &TestDb) {
+    use app::funnel::{time_bucket, TIME_BLOCK_DAYS};
+    type Key = (String, i64, i64, String, i64, i64);
+    let mut expected: std::collections::BTreeMap<Key, i64> = std::collections::BTreeMap::new();
+    let reach = db
+        .rows(
+            "SELECT CAST(time_ms AS TEXT), CAST(time_bucket AS TEXT), CAST(created_day AS TEXT), \
+             COALESCE(CAST(left_day AS TEXT), ''), CASE WHEN repeat_client THEN 'repeat' ELSE 'new' END, \
+             CAST(stage_id AS TEXT) FROM funnel_reach WHERE time_ms IS NOT NULL",
+        )
+        .await;
+    assert!(reach.len() > 50, "too few finished times to test: {}", reach.len());
+    for r in &reach {
+        let time: i64 = r[0].parse().unwrap();
+        let bucket: i64 = r[1].parse().unwrap();
+        assert_eq!(bucket, time_bucket(time), "the database's bucket of {time} ms");
+        let days = [("cohort", r[2].parse::<i64>().ok()), ("flow", r[3].parse::<i64>().ok())];
+        for (mode, day) in days.into_iter().filter_map(|(m, d)| Some((m, d?))) {
+            for span in [1, i64::from(TIME_BLOCK_DAYS)] {
+                let key =
+                    (mode.to_string(), span, day - day.rem_euclid(span), r[4].clone(), r[5].parse().unwrap(), bucket);
+                *expected.entry(key).or_default() += 1;
+            }
+        }
+    }
+    let stored: std::collections::BTreeMap<Key, i64> = db
+        .rows(
+            "SELECT mode, CAST(span AS TEXT), CAST(start_day AS TEXT), \
+             CASE WHEN repeat_client THEN 'repeat' ELSE 'new' END, CAST(stage_id AS TEXT), CAST(bucket AS TEXT), \
+             CAST(times AS TEXT) FROM funnel_times WHERE times <> 0",
+        )
+        .await
+        .into_iter()
+        .map(|r| {
+            let n = |i: usize| r[i].parse::<i64>().unwrap();
+            ((r[0].clone(), n(1), n(2), r[3].clone(), n(4), n(5)), n(6))
+        })
+        .collect();
+    assert_eq!(stored, expected, "funnel_times against funnel_reach");
+}
+
+/// Random histories spread over a month: the roll-up's totals and the
+/// medians equal the naive count from raw events, for each mode, several
+/// periods and scopes, odd and even numbers of times alike, after a rebuild
+/// and after moves on top of it.
 #[tokio::test]
 async fn random_histories_give_the_naive_totals_and_medians() {
     use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -274,11 +319,12 @@ async fn random_histories_give_the_naive_totals_and_medians() {
                 version = move_deal(c, deal, to.id, version, reason).await.version;
             }
         }
-        // Each deal's history is spread over the last week, in order, then rolled up again.
-        let week_ms = 7 * 86_400_000_i64;
+        // Each deal's history is spread over the last month, in order, then
+        // rolled up again: the periods below cross the histogram's 8-day blocks.
+        let month_ms = 30 * 86_400_000_i64;
         let now = jiff::Timestamp::now().as_millisecond();
         for row in db.rows("SELECT CAST(id AS TEXT) FROM deals").await {
-            let mut at = now - rng.gen_range(week_ms / 2..week_ms);
+            let mut at = now - rng.gen_range(month_ms / 4..month_ms);
             db.exec(&format!("UPDATE deals SET created_at = {at} WHERE id = {}", row[0])).await;
             for event in db
                 .rows(&format!("SELECT CAST(id AS TEXT) FROM deal_events WHERE deal_id = {} ORDER BY id", row[0]))
@@ -297,8 +343,11 @@ async fn random_histories_give_the_naive_totals_and_medians() {
         let day = |ms: i64| app::funnel::day_in(&zone, ms);
         let steps = Steps::of(&stages);
         let today = day(now);
+        histogram_matches_times(&db).await;
         let (mut odd, mut even) = (0, 0);
         for period in [
+            Period { from: today - 29, to: today },
+            Period { from: today - 19, to: today - 2 },
             Period { from: today - 6, to: today },
             Period { from: today - 3, to: today - 1 },
             Period { from: today, to: today },
@@ -306,6 +355,7 @@ async fn random_histories_give_the_naive_totals_and_medians() {
             for mode in [FunnelMode::Cohort, FunnelMode::Flow] {
                 for scope in [
                     Scope::default(),
+                    Scope { client: Some(app::funnel::ClientType::New), ..Scope::default() },
                     Scope { owners: Some(vec![people[0].1]), ..Scope::default() },
                     Scope { source: Some("phone".into()), ..Scope::default() },
                 ] {
@@ -330,6 +380,29 @@ async fn random_histories_give_the_naive_totals_and_medians() {
             }
         }
         assert!(odd >= 4 && even >= 4, "the medians met {odd} odd and {even} even counts; too few to prove both ranks");
+
+        // Moves on top of the rebuilt roll-up keep the histogram in step and
+        // the medians exact.
+        let rows = db.rows("SELECT CAST(id AS TEXT), CAST(version AS TEXT), CAST(stage_id AS TEXT) FROM deals").await;
+        for row in rows.iter().take(30) {
+            let [deal, version, stage] = [&row[0], &row[1], &row[2]].map(|v| v.parse::<i64>().unwrap());
+            let others: Vec<&Stage> = stages.iter().filter(|s| s.id != stage).collect();
+            let to = others[rng.gen_range(0..others.len())];
+            let reason = (to.kind == app::pipeline::StageKind::Lost).then_some("Дорого");
+            move_deal(&admin, deal, to.id, version, reason).await;
+        }
+        histogram_matches_times(&db).await;
+        for period in [Period { from: today - 29, to: today }, Period { from: today, to: today }] {
+            for mode in [FunnelMode::Cohort, FunnelMode::Flow] {
+                let q = FunnelQuery { pipeline_id: p.id, mode, period, scope: Scope::default() };
+                let tracks = storage.funnel_tracks(org_id, &q).await.unwrap();
+                let medians: std::collections::BTreeMap<i64, i64> =
+                    storage.funnel_medians(org_id, &q).await.unwrap().into_iter().collect();
+                let medians: Vec<Option<i64>> = steps.ids.iter().map(|id| medians.get(id).copied()).collect();
+                let naive = naive_medians(&tracks, &steps, &day, mode, period, &Scope::default());
+                assert_eq!(medians, naive, "{backend:?} {period:?} {mode:?} after moves: medians");
+            }
+        }
         server.stop().await;
         db.drop_db().await;
     }

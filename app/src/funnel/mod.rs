@@ -275,6 +275,130 @@ pub fn day_changes(before: &[Reach], after: &[Reach]) -> BTreeMap<DayKey, Totals
     changes
 }
 
+/// Days in a block of the time histogram: a period reads each of its whole
+/// blocks as one row and only its ragged ends day by day.
+pub const TIME_BLOCK_DAYS: Day = 8;
+
+/// The histogram bucket of a time in stage: its number of decimal digits and
+/// its leading digit (`time_bucket` of `funnel_reach` computes the same in
+/// SQL). A bucket is 1.1 to 2 times as wide as the last, and a later bucket
+/// holds only longer times, so the middle of a set of times lies in the
+/// bucket where the running count passes half.
+pub fn time_bucket(time_ms: i64) -> i64 {
+    let t = time_ms.max(0);
+    let digits = t.checked_ilog10().unwrap_or(0) + 1;
+    i64::from(digits) * 10 + t / 10_i64.pow(digits - 1)
+}
+
+/// Where a row of the time histogram sits: everyone's finished times of one
+/// mode, one day (`span` 1) or block of [`TIME_BLOCK_DAYS`] starting at
+/// `start`, client type, step and bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeKey {
+    pub mode: FunnelMode,
+    pub span: Day,
+    pub start: Day,
+    pub repeat: bool,
+    pub stage_id: StageId,
+    pub bucket: i64,
+}
+
+/// The histogram rows one deal's reach of one step counts once each: its
+/// finished time on the creation day (cohort) and on the leaving day (flow),
+/// each in that day and in that day's block.
+pub fn time_rows(r: &Reach) -> Vec<TimeKey> {
+    let Some(time_ms) = r.time_ms else { return Vec::new() };
+    let bucket = time_bucket(time_ms);
+    let days = [(FunnelMode::Cohort, Some(r.created_day)), (FunnelMode::Flow, r.left_day)];
+    days.into_iter()
+        .filter_map(|(mode, day)| Some((mode, day?)))
+        .flat_map(|(mode, day)| {
+            [1, TIME_BLOCK_DAYS].map(|span| TimeKey {
+                mode,
+                span,
+                start: day - day.rem_euclid(span),
+                repeat: r.repeat,
+                stage_id: r.stage_id,
+                bucket,
+            })
+        })
+        .collect()
+}
+
+/// The histogram changes that turn `before` into `after` for one deal, zero rows left out.
+pub fn time_changes(before: &[Reach], after: &[Reach]) -> BTreeMap<TimeKey, i64> {
+    let mut changes: BTreeMap<TimeKey, i64> = BTreeMap::new();
+    for (rows, sign) in [(before, -1), (after, 1)] {
+        for key in rows.iter().flat_map(time_rows) {
+            *changes.entry(key).or_default() += sign;
+        }
+    }
+    changes.retain(|_, n| *n != 0);
+    changes
+}
+
+/// A period as ranges of histogram rows, `(span, first start, last start)`:
+/// the days before the first whole block, the whole blocks, the days after.
+pub fn period_spans(period: Period) -> Vec<(Day, Day, Day)> {
+    let first_block = period.from + (TIME_BLOCK_DAYS - period.from.rem_euclid(TIME_BLOCK_DAYS)) % TIME_BLOCK_DAYS;
+    let blocks_end = period.to + 1 - (period.to + 1).rem_euclid(TIME_BLOCK_DAYS);
+    if first_block >= blocks_end {
+        return vec![(1, period.from, period.to)];
+    }
+    let mut spans = Vec::with_capacity(3);
+    if period.from < first_block {
+        spans.push((1, period.from, first_block - 1));
+    }
+    spans.push((TIME_BLOCK_DAYS, first_block, blocks_end - TIME_BLOCK_DAYS));
+    if blocks_end <= period.to {
+        spans.push((1, blocks_end, period.to));
+    }
+    spans
+}
+
+/// Where the median of a histogram's times lies: the buckets `lo..=hi` that
+/// hold the middle time (or the two middle ones), how many times lie in
+/// buckets below `lo`, and how many there are in all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MiddleBuckets {
+    pub lo: i64,
+    pub hi: i64,
+    pub below: i64,
+    pub count: i64,
+}
+
+impl MiddleBuckets {
+    /// From a histogram, bucket → count; none when it is empty.
+    pub fn of(histogram: &BTreeMap<i64, i64>) -> Option<MiddleBuckets> {
+        let count: i64 = histogram.values().sum();
+        let (low_rank, high_rank) = ((count - 1) / 2, count / 2);
+        let (mut below, mut lo) = (0, None);
+        for (&bucket, &n) in histogram.iter().filter(|(_, n)| **n > 0) {
+            if lo.is_none() && low_rank < below + n {
+                lo = Some((bucket, below));
+            }
+            if high_rank < below + n {
+                let (lo, below) = lo?;
+                return Some(MiddleBuckets { lo, hi: bucket, below, count });
+            }
+            below += n;
+        }
+        None
+    }
+
+    /// How many of the sorted times of buckets `lo..=hi` to skip, and how many to read.
+    pub fn window(&self) -> (i64, i64) {
+        let low_rank = (self.count - 1) / 2;
+        (low_rank - self.below, self.count / 2 - low_rank + 1)
+    }
+
+    /// The median from the times [`Self::window`] read, as [`median`] counts it.
+    pub fn median(&self, window: &[i64]) -> Option<i64> {
+        let (first, last) = (window.first()?, window.last()?);
+        (window.len() as i64 == self.window().1).then(|| (first + last).div_euclid(2))
+    }
+}
+
 /// Which deals a report counts. `owners` is the resolved manager, department
 /// and rights filter: `None` is everyone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -177,14 +177,23 @@ pub async fn load_funnel(request: FunnelRequest) -> Result<FunnelReport, AppErro
     let now = ssr::now_ms();
     let (ctx, r) = ssr::resolve(&request, now).await?;
     let org = r.auth.user.org_id;
-    let current = ssr::figures(&ctx, org, &r.steps, &r.query).await?;
-    let daily = ssr::daily(&ctx, org, &current, &r.query).await?;
+    // The three parts read independently, so they run side by side on the read pool.
+    let this_period = async {
+        let current = ssr::figures(&ctx, org, &r.steps, &r.query).await?;
+        let daily = ssr::daily(&ctx, org, &current, &r.query).await?;
+        Ok::<_, AppError>((current, daily))
+    };
+    let ((current, daily), previous, managers) = futures::try_join!(
+        this_period,
+        ssr::figures(&ctx, org, &r.steps, &r.previous),
+        ssr::managers(&ctx, org, &r.steps, &r.query),
+    )?;
     Ok(FunnelReport {
         pipeline_id: r.query.pipeline_id,
         mode: r.query.mode,
-        previous: ssr::figures(&ctx, org, &r.steps, &r.previous).await?,
+        previous,
         current,
-        managers: ssr::managers(&ctx, org, &r.steps, &r.query).await?,
+        managers,
         daily,
         computed_at: now,
         from_text: super::day_text(r.query.period.from),

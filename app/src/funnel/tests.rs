@@ -469,3 +469,121 @@ fn charts_draw_exactly_the_report_figures() {
     assert_eq!(charts::manager_chart_rem(2), 16);
     assert_eq!(charts::manager_chart_rem(25), 54);
 }
+
+#[test]
+fn time_buckets_follow_digits_and_keep_order() {
+    let cases = [(-5, 10), (0, 10), (7, 17), (10, 21), (12, 21), (99, 29), (100, 31), (86_400_000, 88)];
+    for (time, bucket) in cases {
+        assert_eq!(time_bucket(time), bucket, "{time}");
+    }
+    let mut last = time_bucket(0);
+    for time in (0..3_000_000).step_by(13).chain([i64::MAX]) {
+        let bucket = time_bucket(time);
+        assert!(bucket >= last, "{time} fell back to bucket {bucket}");
+        last = bucket;
+    }
+}
+
+#[test]
+fn middle_buckets_of_an_empty_histogram_are_none() {
+    assert_eq!(MiddleBuckets::of(&BTreeMap::new()), None);
+    assert_eq!(MiddleBuckets::of(&BTreeMap::from([(15, 0)])), None);
+}
+
+/// The times of a histogram's middle buckets, as the storage reads them.
+fn read_middle(times: &[i64], middle: &MiddleBuckets) -> Vec<i64> {
+    let mut inside: Vec<i64> =
+        times.iter().copied().filter(|t| (middle.lo..=middle.hi).contains(&time_bucket(*t))).collect();
+    inside.sort_unstable();
+    let (skip, take) = middle.window();
+    inside.into_iter().skip(skip as usize).take(take as usize).collect()
+}
+
+proptest! {
+    /// Finding the middle bucket and reading only its times gives the median
+    /// of all the times, for odd and even counts and repeated values.
+    #[test]
+    fn middle_buckets_give_the_median(
+        times in prop::collection::vec(prop_oneof![0i64..40, 0i64..10_000_000_000], 0..120),
+    ) {
+        let mut histogram: BTreeMap<i64, i64> = BTreeMap::new();
+        for t in &times {
+            *histogram.entry(time_bucket(*t)).or_default() += 1;
+        }
+        let found = MiddleBuckets::of(&histogram).and_then(|m| m.median(&read_middle(&times, &m)));
+        prop_assert_eq!(found, median(times));
+    }
+
+    /// A period's histogram ranges cover each of its days exactly once.
+    #[test]
+    fn period_spans_cover_each_day_once(from in -20i32..40, length in 1i32..70) {
+        let period = Period { from, to: from + length - 1 };
+        let mut days = Vec::new();
+        for (span, first, last) in period_spans(period) {
+            prop_assert_eq!(first.rem_euclid(span), 0);
+            let mut start = first;
+            while start <= last {
+                days.extend(start..start + span);
+                start += span;
+            }
+        }
+        prop_assert_eq!(days, (period.from..=period.to).collect::<Vec<_>>());
+    }
+
+    /// Summing the histogram rows of a period's ranges counts, per step and
+    /// bucket, exactly the times a median of everyone (or one client type) reads.
+    #[test]
+    fn time_histogram_counts_the_period_times(
+        tracks in arbitrary_tracks(),
+        flow in prop::bool::ANY,
+        client in prop::option::of(prop::bool::ANY),
+        from in 0i32..10,
+        length in 1i32..20,
+    ) {
+        let steps = steps();
+        let mode = if flow { FunnelMode::Flow } else { FunnelMode::Cohort };
+        let period = Period { from, to: from + length - 1 };
+        let reached: Vec<Reach> = tracks.iter().flat_map(|t| reach(t, &steps, &utc_day)).collect();
+        let mut rows: BTreeMap<TimeKey, i64> = BTreeMap::new();
+        for key in reached.iter().flat_map(time_rows) {
+            *rows.entry(key).or_default() += 1;
+        }
+        let mut summed: BTreeMap<(StageId, i64), i64> = BTreeMap::new();
+        for (span, first, last) in period_spans(period) {
+            for (key, n) in &rows {
+                if key.mode == mode && key.span == span && (first..=last).contains(&key.start)
+                    && client.is_none_or(|c| c == key.repeat)
+                {
+                    *summed.entry((key.stage_id, key.bucket)).or_default() += n;
+                }
+            }
+        }
+        let mut counted: BTreeMap<(StageId, i64), i64> = BTreeMap::new();
+        for r in reached.iter().filter(|r| client.is_none_or(|c| c == r.repeat)) {
+            if let Some(t) = times_in_period(r, mode, period) {
+                *counted.entry((r.stage_id, time_bucket(t))).or_default() += 1;
+            }
+        }
+        prop_assert_eq!(summed, counted);
+    }
+
+    /// Changes applied to the histogram of `before` give the histogram of `after`.
+    #[test]
+    fn time_changes_turn_one_histogram_into_the_other(before in arbitrary_track(1), after in arbitrary_track(1)) {
+        let steps = steps();
+        let count = |rows: &[Reach]| {
+            let mut out: BTreeMap<TimeKey, i64> = BTreeMap::new();
+            for key in rows.iter().flat_map(time_rows) {
+                *out.entry(key).or_default() += 1;
+            }
+            out
+        };
+        let (before, after) = (reach(&before, &steps, &utc_day), reach(&after, &steps, &utc_day));
+        let mut applied = count(&before);
+        for (key, n) in time_changes(&before, &after) {
+            *applied.entry(key).or_default() += n;
+        }
+        applied.retain(|_, n| *n != 0);
+        prop_assert_eq!(applied, count(&after));
+    }
+}

@@ -8,8 +8,10 @@
 //!   splitting, manual progress, notifications; and the job that closes,
 //!   renews and watches goals
 //! - [`page`] — the goals dashboard and the goal page
+//! - [`charts`] — the goal page's plan-versus-fact chart and its table
 //! - [`demo`] — goals for the demo organisation and the benchmark (server only)
 
+pub mod charts;
 #[cfg(feature = "ssr")]
 pub mod demo;
 pub mod page;

@@ -8,10 +8,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use strum::IntoEnumIterator;
 
+use super::charts;
 use super::server::{
     load_goal, load_goals, load_notices, read_notices, record_progress, save_goal, split_goal, GoalsRequest,
 };
 use super::*;
+use crate::charts::ChartFigure;
 use crate::error::{AppError, Problem};
 use crate::funnel::page::{clock, duration_text, funnel_texts};
 use crate::pipeline::server::{board_options, list_pipelines};
@@ -75,7 +77,6 @@ pub struct GoalTexts {
     pub dynamics: &'static str,
     pub plan: &'static str,
     pub fact: &'static str,
-    pub table_view: &'static str,
     pub day: &'static str,
     pub children: &'static str,
     pub children_sum: &'static str,
@@ -174,7 +175,6 @@ pub static RU: GoalTexts = GoalTexts {
     dynamics: "Динамика по дням",
     plan: "План",
     fact: "Факт",
-    table_view: "Таблица",
     day: "День",
     children: "Разбивка",
     children_sum: "Сумма разбивки",
@@ -273,7 +273,6 @@ pub static EN: GoalTexts = GoalTexts {
     dynamics: "Day by day",
     plan: "Plan",
     fact: "Actual",
-    table_view: "Table",
     day: "Day",
     children: "Split",
     children_sum: "Sum of parts",
@@ -773,41 +772,6 @@ pub fn GoalsPage() -> impl IntoView {
     }
 }
 
-/// The plan line and the fact line as a chart, with the same figures as a table.
-#[component]
-fn Dynamics(points: Vec<DayPoint>, metric: GoalMetric, gt: &'static GoalTexts, lang: &'static str) -> impl IntoView {
-    let (w, h) = (600.0, 180.0);
-    let top = points.iter().map(|p| p.plan.max(p.fact.unwrap_or(0))).max().unwrap_or(0).max(1) as f64;
-    let step = if points.len() > 1 { w / (points.len() - 1) as f64 } else { w };
-    let at = |i: usize, v: i64| format!("{:.1},{:.1}", i as f64 * step, h - v as f64 / top * h);
-    let plan: Vec<String> = points.iter().enumerate().map(|(i, p)| at(i, p.plan)).collect();
-    let fact: Vec<String> = points.iter().enumerate().filter_map(|(i, p)| p.fact.map(|f| at(i, f))).collect();
-    let rows = points
-        .iter()
-        .map(|p| {
-            view! {
-                <tr><td>{crate::funnel::day_text(p.day)}</td><td class="num">{value_text(metric, Some(p.plan), lang)}</td>
-                    <td class="num">{value_text(metric, p.fact, lang)}</td></tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <section class="card">
-            <h2>{gt.dynamics}</h2>
-            <svg class="chart" viewBox=format!("-4 -4 {} {}", w + 8.0, h + 8.0) role="img"
-                aria-label=format!("{}: {} / {}", gt.dynamics, gt.plan, gt.fact)>
-                <polyline class="plan" points=plan.join(" ") />
-                <polyline class="fact" points=fact.join(" ") />
-            </svg>
-            <p class="legend"><span class="plan">"— " {gt.plan}</span> " " <span class="fact">"— " {gt.fact}</span></p>
-            <details>
-                <summary>{gt.table_view}</summary>
-                <table><thead><tr><th>{gt.day}</th><th>{gt.plan}</th><th>{gt.fact}</th></tr></thead><tbody>{rows}</tbody></table>
-            </details>
-        </section>
-    }
-}
-
 /// Splits a goal among departments (a company goal) or a department's
 /// sellers (a department goal, the people its ranking lists).
 #[component]
@@ -1073,7 +1037,12 @@ pub fn GoalPage() -> impl IntoView {
                     }.into_any()
                 }}
             </section>
-            <Dynamics points=d.dynamics.clone() metric gt lang />
+        })
+    };
+    let history = move || {
+        let d = loaded()?;
+        let gt = gt();
+        Some(view! {
             <section class="card">
                 <h2>{gt.history}</h2>
                 <table data-testid="goal-history">
@@ -1104,5 +1073,17 @@ pub fn GoalPage() -> impl IntoView {
                 .map(|f| view! { <SplitForm goal=f.goal sellers=f.sellers reload gt=gt() /> })
         }}
         {rest}
+        // Outside the reloading parts, so a live change redraws the chart in place.
+        <Show when=move || loaded().is_some()>
+            <ChartFigure id="chart-dynamics"
+                title=Signal::derive(move || gt().dynamics.to_string())
+                option=Signal::derive(move || {
+                    loaded().map(|d| charts::dynamics_chart(&d.dynamics, d.card.goal.metric, gt()))
+                })
+                table=move || loaded().map(|d| view! {
+                    <charts::DynamicsTable points=d.dynamics metric=d.card.goal.metric gt=gt() lang=t().lang />
+                }) />
+        </Show>
+        {history}
     }
 }

@@ -130,6 +130,39 @@ pub mod ssr {
             Ok(&self.cache[request])
         }
 
+        /// Reads, side by side, every tally and weighted pipeline the cards of
+        /// these goals (each with its parts) will ask for, so a page of goals
+        /// waits for its slowest read instead of for all of them in turn.
+        pub async fn prefetch_cards(&mut self, goals: &[(&Goal, &[Goal])]) -> StorageResult<()> {
+            let mut requests = std::collections::HashSet::new();
+            let mut open = std::collections::HashSet::new();
+            for (goal, children) in goals {
+                requests.insert(self.request(goal, Self::previous_period(goal)));
+                for g in std::iter::once(*goal).chain(children.iter()) {
+                    if g.status == GoalStatus::Active {
+                        requests.insert(self.request(g, g.period));
+                    }
+                }
+                if goal.metric.is_money() && goal.status == GoalStatus::Active {
+                    open.insert(goal.filters.clone());
+                }
+            }
+            requests.retain(|r| !self.cache.contains_key(r));
+            open.retain(|f| !self.open.contains_key(f));
+            let (storage, org) = (self.storage, self.org);
+            let requests: Vec<TallyRequest> = requests.into_iter().collect();
+            let open: Vec<GoalFilters> = open.into_iter().collect();
+            let (tallies, weighted) = futures::try_join!(
+                futures::future::try_join_all(requests.iter().map(|r| storage.goal_tallies(org, r, None))),
+                futures::future::try_join_all(open.iter().map(|f| storage.weighted_pipeline(org, f))),
+            )?;
+            for (request, rows) in requests.into_iter().zip(tallies) {
+                self.cache.insert(request, rows.into_iter().collect());
+            }
+            self.open.extend(open.into_iter().zip(weighted));
+            Ok(())
+        }
+
         /// The open deals a goal's filters count, weighted by their stages'
         /// probabilities, of the given people (`None`: everyone), in kopecks.
         pub async fn weighted_pipeline(
@@ -585,7 +618,7 @@ pub async fn load_goals(request: GoalsRequest) -> Result<GoalsDashboard, AppErro
     let edit = ctx.authorize(Module::Goals, Action::Edit).await.ok();
     let me = auth.user.id;
     let my_department = auth.user.department_id;
-    let mut cards = Vec::new();
+    let mut shown = Vec::new();
     for goal in all.iter().filter(|g| (g.status != GoalStatus::Active) == request.closed) {
         let owner = ssr::goal_owner(goal, &counter.people);
         if !ssr::covers(&auth, owner, Action::View) {
@@ -606,8 +639,14 @@ pub async fn load_goals(request: GoalsRequest) -> Result<GoalsDashboard, AppErro
         let children: Vec<_> = all.iter().filter(|g| g.parent_id == Some(goal.id)).cloned().collect();
         let editable =
             edit.as_ref().is_some_and(|a| ssr::covers(a, owner, Action::Edit)) && goal.status == GoalStatus::Active;
-        let may_record = ssr::may_record(goal, me, editable);
-        cards.push(counter.card(goal, &children, editable, may_record).await?);
+        shown.push((goal, children, editable));
+    }
+    let with_parts: Vec<_> = shown.iter().map(|(goal, children, _)| (*goal, children.as_slice())).collect();
+    counter.prefetch_cards(&with_parts).await?;
+    let mut cards = Vec::with_capacity(shown.len());
+    for (goal, children, editable) in &shown {
+        let may_record = ssr::may_record(goal, me, *editable);
+        cards.push(counter.card(goal, children, *editable, may_record).await?);
     }
     let may_create = ctx.authorize(Module::Goals, Action::Create).await.is_ok();
     Ok(GoalsDashboard { cards, may_create, computed_at: counter.now_ms })

@@ -390,8 +390,9 @@ pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64) -> 
 
 /// Goals: a move followed by recounting every active goal (what the goals
 /// job does after each change), the whole job pass, and a head's dashboard
-/// (the goals a head sees, with previous periods, children and forecasts),
-/// each from a fresh counter, so no figure comes from a cache.
+/// (the goals a head sees, with previous periods, children and forecasts,
+/// read side by side as the page does), each from a fresh counter, so no
+/// figure comes from a cache.
 async fn measure_goals(
     storage: &dyn Storage,
     rounds: usize,
@@ -441,9 +442,14 @@ async fn measure_goals(
     for _ in 0..rounds {
         let started = Instant::now();
         let mut counter = Counter::new(storage, 1, now_ms()).await?;
-        for g in &visible {
-            let children: Vec<app::goals::Goal> = goals.iter().filter(|c| c.parent_id == Some(g.id)).cloned().collect();
-            counter.card(g, &children, true, false).await?;
+        let shown: Vec<(&app::goals::Goal, Vec<app::goals::Goal>)> = visible
+            .iter()
+            .map(|g| (*g, goals.iter().filter(|c| c.parent_id == Some(g.id)).cloned().collect()))
+            .collect();
+        let with_parts: Vec<_> = shown.iter().map(|(g, children)| (*g, children.as_slice())).collect();
+        counter.prefetch_cards(&with_parts).await?;
+        for (g, children) in &shown {
+            counter.card(g, children, true, false).await?;
         }
         times.push(started.elapsed());
     }
@@ -558,24 +564,26 @@ async fn measure_norms(
     Ok(())
 }
 
-/// What the funnel page asks the storage for: this period's and the previous
-/// period's sums and medians, the by-manager sums and the days for the chart.
+/// What the funnel page asks the storage for, side by side as the page does:
+/// this period's sums and medians and then its days for the chart, the
+/// previous period's sums and medians, and the by-manager sums.
 async fn funnel_report(storage: &dyn Storage, query: &FunnelQuery) -> anyhow::Result<i64> {
     let previous = FunnelQuery { period: query.period.previous(), ..query.clone() };
-    let mut reached = 0;
-    let mut steps = Vec::new();
-    for q in [query, &previous] {
-        let totals = storage.funnel_totals(1, q).await?;
-        reached += totals.iter().map(|(_, t)| t.deals).sum::<i64>();
-        steps.extend(totals.iter().map(|(stage, _)| *stage));
-        storage.funnel_medians(1, q).await?;
-    }
-    storage.funnel_managers(1, query).await?;
-    // Every step's days, where the page asks for two: an upper bound of its cost.
-    steps.sort_unstable();
-    steps.dedup();
-    storage.funnel_daily(1, query, &steps).await?;
-    Ok(reached)
+    let figures = |q: FunnelQuery| async move {
+        let totals = storage.funnel_totals(1, &q).await?;
+        storage.funnel_medians(1, &q).await?;
+        Ok::<_, anyhow::Error>(totals)
+    };
+    let this_period = async {
+        let totals = figures(query.clone()).await?;
+        // Every step's days, where the page asks for two: an upper bound of its cost.
+        let steps: Vec<_> = totals.iter().map(|(stage, _)| *stage).collect();
+        storage.funnel_daily(1, query, &steps).await?;
+        Ok::<_, anyhow::Error>(totals)
+    };
+    let managers = async { Ok::<_, anyhow::Error>(storage.funnel_managers(1, query).await?) };
+    let (current, before, _) = futures::try_join!(this_period, figures(previous), managers)?;
+    Ok(current.iter().chain(&before).map(|(_, t)| t.deals).sum())
 }
 
 /// Funnel report figures for a spread of filters, and the same report counted

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use app::funnel::{
-    day_changes, day_in, day_rows, reach, Day, DayKey, DealsBehind, FunnelMode, FunnelQuery, Reach, Steps, Totals,
-    Track, DEALS_BEHIND,
+    day_changes, day_in, day_rows, period_spans, reach, time_changes, time_rows, Day, DayKey, DealsBehind, FunnelMode,
+    FunnelQuery, MiddleBuckets, Reach, Steps, TimeKey, Totals, Track, DEALS_BEHIND,
 };
 use app::pipeline::Money;
 
@@ -191,6 +191,7 @@ impl Store {
         }
         let changes = day_changes(&before, &after);
         Self::add_days(tx, d.org_id, d.pipeline_id, &changes).await?;
+        Self::add_times(tx, d.org_id, d.pipeline_id, &time_changes(&before, &after)).await?;
         Self::write_reach_changes(tx, d.org_id, d.pipeline_id, &before, &after).await
     }
 
@@ -326,6 +327,39 @@ impl Store {
         Ok(())
     }
 
+    /// Adds changes to the histogram of times in stage; each key appears once per statement.
+    async fn add_times(
+        tx: &mut Tx,
+        org: OrgId,
+        pipeline: PipelineId,
+        changes: &BTreeMap<TimeKey, i64>,
+    ) -> StorageResult<()> {
+        let changes: Vec<(&TimeKey, &i64)> = changes.iter().collect();
+        for chunk in changes.chunks(IMPORT_CHUNK / 2) {
+            let mut q = QueryBuilder::<Db>::new(
+                "INSERT INTO funnel_times (org_id, pipeline_id, mode, span, start_day, repeat_client, stage_id, \
+                 bucket, times) ",
+            );
+            q.push_values(chunk, |mut b, (k, n)| {
+                b.push_bind(org)
+                    .push_bind(pipeline)
+                    .push_bind(k.mode.as_str())
+                    .push_bind(i64::from(k.span))
+                    .push_bind(i64::from(k.start))
+                    .push_bind(k.repeat)
+                    .push_bind(k.stage_id)
+                    .push_bind(k.bucket)
+                    .push_bind(**n);
+            });
+            q.push(
+                " ON CONFLICT (pipeline_id, mode, span, start_day, repeat_client, stage_id, bucket) DO UPDATE SET \
+                 times = funnel_times.times + excluded.times",
+            );
+            q.build().execute(&mut **tx).await.map_err(other)?;
+        }
+        Ok(())
+    }
+
     /// Sets whether deals `first..=last` came from a repeat client: one with
     /// a won deal closed before the deal was created.
     async fn set_repeat_client(tx: &mut Tx, org: OrgId, first: DealId, last: DealId) -> StorageResult<()> {
@@ -352,7 +386,7 @@ impl Store {
 
     /// Recomputes a pipeline's roll-ups after its steps changed order or kind.
     async fn rebuild_pipeline_funnel(tx: &mut Tx, org: OrgId, pipeline: PipelineId) -> StorageResult<()> {
-        for table in ["funnel_days", "funnel_reach"] {
+        for table in ["funnel_days", "funnel_times", "funnel_reach"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE pipeline_id = $1"))
                 .bind(pipeline)
                 .execute(&mut **tx)
@@ -396,22 +430,27 @@ impl Store {
                     .await?
                 }
             };
-            let mut by_pipeline: HashMap<PipelineId, (Vec<Reach>, BTreeMap<DayKey, Totals>)> = HashMap::new();
+            type Rolled = (Vec<Reach>, BTreeMap<DayKey, Totals>, BTreeMap<TimeKey, i64>);
+            let mut by_pipeline: HashMap<PipelineId, Rolled> = HashMap::new();
             for d in &deals {
                 if let std::collections::hash_map::Entry::Vacant(e) = steps.entry(d.pipeline_id) {
                     e.insert(Self::steps_of(&mut **tx, d.pipeline_id).await?);
                 }
-                let (rows, days) = by_pipeline.entry(d.pipeline_id).or_default();
+                let (rows, days, times) = by_pipeline.entry(d.pipeline_id).or_default();
                 for r in reach(&d.track, &steps[&d.pipeline_id], &|ms| day_in(&tz, ms)) {
                     for (key, t) in day_rows(&r) {
                         days.entry(key).or_default().add(&t);
                     }
+                    for key in time_rows(&r) {
+                        *times.entry(key).or_default() += 1;
+                    }
                     rows.push(r);
                 }
             }
-            for (pipeline, (rows, days)) in by_pipeline {
+            for (pipeline, (rows, days, times)) in by_pipeline {
                 Self::insert_reach(tx, org, pipeline, &rows).await?;
                 Self::add_days(tx, org, pipeline, &days).await?;
+                Self::add_times(tx, org, pipeline, &times).await?;
             }
             start = end + 1;
         }
@@ -551,6 +590,96 @@ impl Store {
     }
 
     async fn funnel_medians_impl(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>> {
+        if query.scope.owners.is_some() || query.scope.source.is_some() {
+            return self.medians_of_all_times(org, query).await;
+        }
+        match self.medians_of_middle_buckets(org, query).await? {
+            Some(medians) => Ok(medians),
+            None => {
+                tracing::error!(
+                    org,
+                    pipeline = query.pipeline_id,
+                    "the funnel's time histogram disagrees with its times"
+                );
+                self.medians_of_all_times(org, query).await
+            }
+        }
+    }
+
+    /// Everyone's medians, of one client type if asked: each step's histogram
+    /// of the period names the bucket that holds its middle time, and only
+    /// that bucket's times are read (about a tenth of the period's). `None`
+    /// when the histogram does not match the times.
+    async fn medians_of_middle_buckets(
+        &self,
+        org: OrgId,
+        query: &FunnelQuery,
+    ) -> StorageResult<Option<Vec<(StageId, i64)>>> {
+        let repeat = query.scope.client.map(|c| c == app::funnel::ClientType::Repeat);
+        let mut histograms: BTreeMap<StageId, BTreeMap<i64, i64>> = BTreeMap::new();
+        for (span, first, last) in period_spans(query.period) {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT stage_id, bucket, CAST(SUM(times) AS BIGINT) AS times FROM funnel_times WHERE pipeline_id = ",
+            );
+            q.push_bind(query.pipeline_id)
+                .push(" AND org_id = ")
+                .push_bind(org)
+                .push(" AND mode = ")
+                .push_bind(query.mode.as_str())
+                .push(" AND span = ")
+                .push_bind(i64::from(span))
+                .push(" AND start_day BETWEEN ")
+                .push_bind(i64::from(first))
+                .push(" AND ")
+                .push_bind(i64::from(last));
+            if let Some(repeat) = repeat {
+                q.push(" AND repeat_client = ").push_bind(repeat);
+            }
+            q.push(" GROUP BY stage_id, bucket");
+            for row in q.build().fetch_all(&self.read).await.map_err(other)? {
+                let stage: StageId = row.try_get("stage_id").map_err(other)?;
+                let bucket: i64 = row.try_get("bucket").map_err(other)?;
+                let times: i64 = row.try_get("times").map_err(other)?;
+                *histograms.entry(stage).or_default().entry(bucket).or_default() += times;
+            }
+        }
+        let day_col = match query.mode {
+            FunnelMode::Cohort => "created_day",
+            FunnelMode::Flow => "left_day",
+        };
+        let mut medians = Vec::with_capacity(histograms.len());
+        for (stage, histogram) in histograms {
+            let Some(middle) = MiddleBuckets::of(&histogram) else { continue };
+            let (skip, take) = middle.window();
+            let mut q = QueryBuilder::<Db>::new("SELECT time_ms FROM funnel_reach WHERE pipeline_id = ");
+            q.push_bind(query.pipeline_id)
+                .push(" AND stage_id = ")
+                .push_bind(stage)
+                .push(" AND time_bucket BETWEEN ")
+                .push_bind(middle.lo)
+                .push(" AND ")
+                .push_bind(middle.hi)
+                .push(format!(" AND {day_col} BETWEEN "))
+                .push_bind(i64::from(query.period.from))
+                .push(" AND ")
+                .push_bind(i64::from(query.period.to))
+                .push(" AND org_id = ")
+                .push_bind(org);
+            if let Some(repeat) = repeat {
+                q.push(" AND repeat_client = ").push_bind(repeat);
+            }
+            q.push(" AND time_ms IS NOT NULL ORDER BY time_ms LIMIT ").push_bind(take).push(" OFFSET ").push_bind(skip);
+            let window: Vec<i64> = q.build_query_scalar().fetch_all(&self.read).await.map_err(other)?;
+            match middle.median(&window) {
+                Some(median) => medians.push((stage, median)),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(medians))
+    }
+
+    /// Medians from every finished time of the period the scope counts.
+    async fn medians_of_all_times(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>> {
         let day_col = match query.mode {
             FunnelMode::Cohort => "created_day",
             FunnelMode::Flow => "left_day",
@@ -631,8 +760,13 @@ impl Store {
 
     async fn rebuild_funnel_impl(&self, org: OrgId) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM funnel_days WHERE org_id = $1").bind(org).execute(&mut *tx).await.map_err(other)?;
-        sqlx::query("DELETE FROM funnel_reach WHERE org_id = $1").bind(org).execute(&mut *tx).await.map_err(other)?;
+        for table in ["funnel_days", "funnel_times", "funnel_reach"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1"))
+                .bind(org)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
         let range: (Option<i64>, Option<i64>) = sqlx::query_as("SELECT MIN(id), MAX(id) FROM deals WHERE org_id = $1")
             .bind(org)
             .fetch_one(&mut *tx)

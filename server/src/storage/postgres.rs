@@ -70,7 +70,7 @@ impl Store {
         // notice a bulk load) the planner takes the grown tables for small
         // ones: the repeat-client lookup of the next chunk then walks every
         // won deal instead of one client's few, and each chunk gets slower.
-        sqlx::query("ANALYZE deals, deal_events, leads, clients, activities, funnel_reach")
+        sqlx::query("ANALYZE deals, deal_events, leads, clients, activities, funnel_reach, funnel_times")
             .execute(&mut **tx)
             .await
             .map_err(other)?;

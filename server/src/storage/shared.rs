@@ -399,6 +399,7 @@ impl Storage for Store {
             "goal_changes",
             "goals",
             "funnel_days",
+            "funnel_times",
             "funnel_reach",
             "kpi_days",
             "move_keys",
