@@ -78,9 +78,9 @@ mod tests {
     #[test]
     fn plan_covers_the_period_and_fact_stops_at_today() {
         let points = [
-            DayPoint { day: 20_000, plan: 100_00, fact: Some(50_00) },
-            DayPoint { day: 20_001, plan: 200_00, fact: Some(250_00) },
-            DayPoint { day: 20_002, plan: 300_00, fact: None },
+            DayPoint { day: 20_000, plan: 10_000, fact: Some(5_000) },
+            DayPoint { day: 20_001, plan: 20_000, fact: Some(25_000) },
+            DayPoint { day: 20_002, plan: 30_000, fact: None },
         ];
         let option = crate::charts::echarts_option(&dynamics_chart(&points, GoalMetric::WonAmount, goal_texts("en")));
         assert_eq!(option["xAxis"]["data"].as_array().map(Vec::len), Some(3));
