@@ -6,6 +6,8 @@
 //! The options are plain data, built and unit-tested on both sides; only the
 //! browser build draws them (charming's `wasm` renderer).
 
+use charming::component::{Grid, Legend};
+use charming::element::{Color, Tooltip, Trigger};
 use charming::Chart;
 use leptos::prelude::*;
 
@@ -28,6 +30,16 @@ pub fn echarts_option(chart: &Chart) -> serde_json::Value {
         }
     }
     option
+}
+
+/// What every chart with axes shares: a see-through background (the page's
+/// theme shows through), a tooltip, a legend below and room for axis labels.
+pub fn axis_chart(trigger: Trigger) -> Chart {
+    Chart::new()
+        .background_color(Color::from("transparent"))
+        .tooltip(Tooltip::new().trigger(trigger))
+        .legend(Legend::new().bottom(0))
+        .grid(Grid::new().left(8).right(16).top(16).bottom(40).contain_label(true))
 }
 
 /// Chart words in one language.

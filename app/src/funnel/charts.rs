@@ -1,7 +1,7 @@
 //! The funnel page's three charts and their table views: the funnel of the
 //! period, entered and won deals per manager, and both day by day.
 
-use charming::component::{Axis, Grid, Legend};
+use charming::component::Axis;
 use charming::element::{AxisType, Color, Formatter, Label, LabelPosition, Tooltip, Trigger};
 use charming::series::{Bar, Funnel, Line};
 use charming::Chart;
@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use super::page::FunnelTexts;
 use super::{day_text, DailyPoint, FunnelFigures, FunnelReport};
+use crate::charts::axis_chart;
 use crate::pipeline::format_rubles;
 
 /// Per manager, in the by-manager table's order: name, deals that entered
@@ -23,16 +24,6 @@ fn entered_and_won(report: &FunnelReport) -> Vec<(&str, i64, i64)> {
             (m.name.as_str(), at(Some(0)), at(won))
         })
         .collect()
-}
-
-/// Options every chart shares: see-through background (the page's theme
-/// shows through), a tooltip, a legend and room for axis labels.
-fn base(trigger: Trigger) -> Chart {
-    Chart::new()
-        .background_color(Color::from("transparent"))
-        .tooltip(Tooltip::new().trigger(trigger))
-        .legend(Legend::new().bottom(0))
-        .grid(Grid::new().left(8).right(16).top(16).bottom(40).contain_label(true))
 }
 
 /// Deals that reached each step, in step order (not sorted by size, so a
@@ -61,7 +52,7 @@ pub fn manager_chart(report: &FunnelReport, t: &FunnelTexts) -> Chart {
     let mut rows = entered_and_won(report);
     // ECharts draws a category axis bottom-up; reversed, the list reads as the table does.
     rows.reverse();
-    base(Trigger::Axis)
+    axis_chart(Trigger::Axis)
         .y_axis(Axis::new().type_(AxisType::Category).data(rows.iter().map(|r| r.0).collect()))
         .x_axis(Axis::new().type_(AxisType::Value).min_interval(1))
         .series(Bar::new().name(t.entered).data(rows.iter().map(|r| r.1).collect()))
@@ -70,7 +61,7 @@ pub fn manager_chart(report: &FunnelReport, t: &FunnelTexts) -> Chart {
 
 /// Entered and won deals per day of the period.
 pub fn daily_chart(points: &[DailyPoint], t: &FunnelTexts) -> Chart {
-    base(Trigger::Axis)
+    axis_chart(Trigger::Axis)
         .x_axis(Axis::new().type_(AxisType::Category).data(points.iter().map(|p| day_text(p.day)).collect()))
         .y_axis(Axis::new().type_(AxisType::Value).min_interval(1))
         .series(Line::new().name(t.entered).data(points.iter().map(|p| p.entered).collect()))

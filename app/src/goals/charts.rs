@@ -1,14 +1,15 @@
 //! The goal page's chart: the plan line against the fact line day by day,
 //! and the same figures as a table.
 
-use charming::component::{Axis, Grid, Legend};
-use charming::element::{AxisType, Color, LineStyle, LineStyleType, Tooltip, Trigger};
+use charming::component::Axis;
+use charming::element::{AxisType, LineStyle, LineStyleType, Trigger};
 use charming::series::Line;
 use charming::Chart;
 use leptos::prelude::*;
 
 use super::page::{value_text, GoalTexts};
 use super::{DayPoint, GoalMetric};
+use crate::charts::axis_chart;
 use crate::funnel::day_text;
 
 /// A value as the chart's axis reads it: roubles for money, minutes for a
@@ -25,11 +26,7 @@ fn axis_value(metric: GoalMetric, value: i64) -> f64 {
 /// up to today (days still ahead have none).
 pub fn dynamics_chart(points: &[DayPoint], metric: GoalMetric, gt: &GoalTexts) -> Chart {
     let fact: Vec<f64> = points.iter().map_while(|p| p.fact).map(|v| axis_value(metric, v)).collect();
-    Chart::new()
-        .background_color(Color::from("transparent"))
-        .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .legend(Legend::new().bottom(0))
-        .grid(Grid::new().left(8).right(16).top(16).bottom(40).contain_label(true))
+    axis_chart(Trigger::Axis)
         .x_axis(Axis::new().type_(AxisType::Category).data(points.iter().map(|p| day_text(p.day)).collect()))
         .y_axis(Axis::new().type_(AxisType::Value))
         .series(
