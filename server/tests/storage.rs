@@ -206,3 +206,93 @@ async fn sqlite_checkpoints_happen_beside_the_writer_and_the_log_stays_bounded()
     let limit = (WRITER_CHECKPOINT_PAGES * 4096) as u64;
     assert!(size(&wal) < 3 * limit, "the log grew to {} bytes", size(&wal));
 }
+
+/// A board search against a recount from the generated data: every
+/// column's count, sum and newest cards (by deal id, at most 100) are those
+/// of the deals whose title or client contains the text, in any case.
+#[tokio::test]
+async fn board_search_counts_and_shows_every_match_of_a_column() {
+    use app::pipeline::{BoardFilter, StageKind, CARDS_PER_COLUMN, CLOSED_DAYS, DAY_MS};
+    let now = 1_795_000_000_000;
+    let mut data = app::demo::generate(11, now, "hash".into());
+    // One open column with more matches than it shows cards.
+    let open = data.stages.iter().find(|st| st.kind == StageKind::Open).map(|st| (st.id, st.pipeline_id)).unwrap();
+    let (client_id, responsible_id) = (data.deals[0].client_id, data.deals[0].responsible_id);
+    for i in 0..150 {
+        let id = data.deals.len() as i64 + 1;
+        let at = now - i * 3_600_000;
+        data.deals.push(app::demo::DemoDeal {
+            id,
+            pipeline_id: open.1,
+            stage_id: open.0,
+            title: format!("Поиск {i}"),
+            amount: 100_000 + i,
+            client_id,
+            lead_id: None,
+            source: data.deals[0].source,
+            responsible_id,
+            created_at: at,
+            stage_entered_at: at,
+            closed_at: None,
+            loss_reason: None,
+            version: 0,
+            csat: None,
+            nps: None,
+        });
+        data.events.push(app::demo::DemoDealEvent {
+            id: data.events.len() as i64 + 1,
+            deal_id: id,
+            actor_id: responsible_id,
+            at,
+            from_stage_id: None,
+            to_stage_id: open.0,
+            amount: 100_000 + i,
+            skipped_required: false,
+        });
+    }
+    let client_names: std::collections::HashMap<i64, &str> =
+        data.clients.iter().map(|c| (c.id, c.name.as_str())).collect();
+    // Common and rare words, another case, and LIKE's wildcards taken literally.
+    let rare = data.clients[3].name.to_uppercase();
+    let title_start: String = data.deals[0].title.chars().take(4).collect();
+    let terms = ["ПОИСК", "ооо", "а", &rare, &title_start, "%", "_", "нет такого"];
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let s = db.open().await.storage;
+        s.import_demo(&data).await.unwrap();
+        let mut widest = 0;
+        for pipeline in data.stages.iter().map(|st| st.pipeline_id).collect::<std::collections::BTreeSet<_>>() {
+            for term in &terms {
+                let filter =
+                    BoardFilter { pipeline_id: pipeline, search: Some(format!(" {term} ")), ..Default::default() };
+                let board = s.board(1, &filter, Visibility::All, now).await.unwrap();
+                for column in &board.columns {
+                    let mut matches: Vec<(i64, i64)> = data
+                        .deals
+                        .iter()
+                        .filter(|d| d.stage_id == column.stage.id)
+                        .filter(|d| {
+                            column.stage.kind == StageKind::Open
+                                || d.closed_at.is_some_and(|at| at >= now - CLOSED_DAYS * DAY_MS)
+                        })
+                        .filter(|d| {
+                            let text = format!("{} {}", d.title, client_names[&d.client_id]).to_lowercase();
+                            text.contains(&term.to_lowercase())
+                        })
+                        .map(|d| (d.id, d.amount))
+                        .collect();
+                    let what = format!("{backend:?}, {term:?}, stage {}", column.stage.name);
+                    assert_eq!(column.count, matches.len() as i64, "{what}");
+                    assert_eq!(column.total, matches.iter().map(|m| m.1).sum::<i64>(), "{what}");
+                    widest = widest.max(matches.len());
+                    matches.sort_by_key(|m| std::cmp::Reverse(m.0));
+                    matches.truncate(CARDS_PER_COLUMN as usize);
+                    let shown: Vec<i64> = column.cards.iter().map(|c| c.id).collect();
+                    assert_eq!(shown, matches.iter().map(|m| m.0).collect::<Vec<_>>(), "{what}");
+                }
+            }
+        }
+        assert!(widest > CARDS_PER_COLUMN as usize, "some column has more matches than cards");
+        db.drop_db().await;
+    }
+}

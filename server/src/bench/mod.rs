@@ -326,6 +326,11 @@ pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64) -> 
             BoardFilter { search: Some("клиент-12".into()), ..Default::default() },
         ),
         (
+            "board, admin, search one client \"клиент-4321»\"",
+            Visibility::All,
+            BoardFilter { search: Some("клиент-4321»".into()), ..Default::default() },
+        ),
+        (
             "board, admin, created within 30 days",
             Visibility::All,
             BoardFilter { created_days: Some(30), ..Default::default() },

@@ -420,41 +420,92 @@ impl Store {
 
         let owners = self.board_owners(org, f, v).await?;
         let owners = owners.as_deref();
-        let mut columns = Vec::with_capacity(stages.len());
-        for stage in stages {
-            let mut q = QueryBuilder::<Db>::new(
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total FROM deals d WHERE 1 = 1",
-            );
-            push_board_filter(&mut q, &stage, f, owners, now_ms);
-            let totals = q.build().fetch_one(&self.read).await.map_err(other)?;
-            let count: i64 = totals.try_get("n").map_err(other)?;
-            let total: i64 = totals.try_get("total").map_err(other)?;
-            let cards = if count == 0 {
-                Vec::new()
+        // Each column reads its own index range; side by side on the read pool
+        // the board takes about as long as its biggest column.
+        let columns = futures::future::try_join_all(stages.into_iter().map(|stage| async move {
+            if f.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+                self.searched_column(stage, f, owners, now_ms).await
             } else {
-                // A closed deal entered its stage when it closed; ordering by closed_at
-                // walks deals_stage_totals instead of sorting every recent closing.
-                // Search results come newest deal first: the matches are found in
-                // deals_stage_totals (it carries the search text) and only they are sorted.
-                let searching = f.search.as_deref().is_some_and(|s| !s.trim().is_empty());
-                let order = match stage.kind {
-                    _ if searching => "d.id",
-                    StageKind::Open => "d.stage_entered_at",
-                    _ => "d.closed_at",
-                };
-                // The ids are picked first, from the indexes alone; only those
-                // 100 deals are then joined to their manager and client.
-                let mut q = QueryBuilder::<Db>::new(CARD_SELECT);
-                q.push(" WHERE d.id IN (SELECT d.id FROM deals d WHERE 1 = 1");
-                push_board_filter(&mut q, &stage, f, owners, now_ms);
-                q.push(format!(" ORDER BY {order} DESC, d.id DESC LIMIT ")).push_bind(CARDS_PER_COLUMN);
-                q.push(format!(") ORDER BY {order} DESC, d.id DESC"));
-                let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
-                rows.iter().map(card_from_row).collect::<StorageResult<Vec<_>>>()?
-            };
-            columns.push(Column { stage, count, total, cards });
-        }
+                self.board_column(stage, f, owners, now_ms).await
+            }
+        }))
+        .await?;
         Ok(Board { pipeline_id: f.pipeline_id, columns, now_ms })
+    }
+
+    /// A column without a search: its count and sum come from an index alone,
+    /// and its newest cards from walking that index in order.
+    async fn board_column(
+        &self,
+        stage: Stage,
+        f: &BoardFilter,
+        owners: Option<&[UserId]>,
+        now_ms: i64,
+    ) -> StorageResult<Column> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total FROM deals d WHERE 1 = 1",
+        );
+        push_board_filter(&mut q, &stage, f, owners, now_ms);
+        let totals = q.build().fetch_one(&self.read).await.map_err(other)?;
+        let count: i64 = totals.try_get("n").map_err(other)?;
+        let total: i64 = totals.try_get("total").map_err(other)?;
+        if count == 0 {
+            return Ok(Column { stage, count, total, cards: Vec::new() });
+        }
+        // A closed deal entered its stage when it closed; ordering by closed_at
+        // walks deals_stage_totals instead of sorting every recent closing.
+        let order = match stage.kind {
+            StageKind::Open => "d.stage_entered_at",
+            _ => "d.closed_at",
+        };
+        // The ids are picked first, from the indexes alone; only those
+        // 100 deals are then joined to their manager and client.
+        let mut q = QueryBuilder::<Db>::new(CARD_SELECT);
+        q.push(" WHERE d.id IN (SELECT d.id FROM deals d WHERE 1 = 1");
+        push_board_filter(&mut q, &stage, f, owners, now_ms);
+        q.push(format!(" ORDER BY {order} DESC, d.id DESC LIMIT ")).push_bind(CARDS_PER_COLUMN);
+        q.push(format!(") ORDER BY {order} DESC, d.id DESC"));
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        let cards = rows.iter().map(card_from_row).collect::<StorageResult<Vec<_>>>()?;
+        Ok(Column { stage, count, total, cards })
+    }
+
+    /// A column with a search: one pass over the column's index entries
+    /// (they carry the search text) returns every match's id and amount, and
+    /// the count, the sum and the newest cards are taken from those. Asking
+    /// the database for totals and cards separately would scan the column
+    /// twice, and for a rare word the planner may pick a scan of every deal
+    /// for the cards.
+    async fn searched_column(
+        &self,
+        stage: Stage,
+        f: &BoardFilter,
+        owners: Option<&[UserId]>,
+        now_ms: i64,
+    ) -> StorageResult<Column> {
+        let mut q = QueryBuilder::<Db>::new("SELECT d.id, d.amount FROM deals d WHERE 1 = 1");
+        push_board_filter(&mut q, &stage, f, owners, now_ms);
+        let mut matches: Vec<(DealId, i64)> = q.build_query_as().fetch_all(&self.read).await.map_err(other)?;
+        let count = matches.len() as i64;
+        let total = matches.iter().map(|(_, amount)| i128::from(*amount)).sum::<i128>();
+        let total =
+            i64::try_from(total).map_err(|_| StorageError::Other("a column's sum does not fit in 64 bits".into()))?;
+        // Search results come newest deal first.
+        matches.sort_unstable_by_key(|m| std::cmp::Reverse(m.0));
+        matches.truncate(CARDS_PER_COLUMN as usize);
+        if matches.is_empty() {
+            return Ok(Column { stage, count, total, cards: Vec::new() });
+        }
+        let mut q = QueryBuilder::<Db>::new(CARD_SELECT);
+        q.push(" WHERE d.id IN (");
+        let mut ids = q.separated(", ");
+        for (id, _) in &matches {
+            ids.push_bind(*id);
+        }
+        q.push(") ORDER BY d.id DESC");
+        let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
+        let cards = rows.iter().map(card_from_row).collect::<StorageResult<Vec<_>>>()?;
+        Ok(Column { stage, count, total, cards })
     }
 
     async fn deal_head_on<'e, E>(executor: E, org: OrgId, id: DealId) -> StorageResult<Option<DealHead>>
