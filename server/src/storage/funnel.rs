@@ -643,22 +643,22 @@ impl Store {
                 *histograms.entry(stage).or_default().entry(bucket).or_default() += times;
             }
         }
-        let day_col = match query.mode {
-            FunnelMode::Cohort => "created_day",
-            FunnelMode::Flow => "left_day",
+        let (day_col, index) = match query.mode {
+            FunnelMode::Cohort => ("created_day", "funnel_reach_bucket_created"),
+            FunnelMode::Flow => ("left_day", "funnel_reach_bucket_left"),
         };
         let mut medians = Vec::with_capacity(histograms.len());
         for (stage, histogram) in histograms {
             let Some(middle) = MiddleBuckets::of(&histogram) else { continue };
             let (skip, take) = middle.window();
-            let mut q = QueryBuilder::<Db>::new("SELECT time_ms FROM funnel_reach WHERE pipeline_id = ");
+            let mut q =
+                QueryBuilder::<Db>::new(format!("SELECT time_ms FROM {} WHERE pipeline_id = ", funnel_reach_by(index)));
             q.push_bind(query.pipeline_id)
                 .push(" AND stage_id = ")
                 .push_bind(stage)
                 // Buckets as equalities, never a range: after a range on the
-                // bucket an index cannot narrow by day, and SQLite then
-                // prefers walking the whole period by day (20 times slower).
-                // Buckets between the two hold none of the period's times.
+                // bucket the index cannot narrow by day as well. Buckets
+                // between the two hold none of the period's times.
                 .push(" AND time_bucket IN (")
                 .push_bind(middle.lo)
                 .push(", ")

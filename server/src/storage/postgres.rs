@@ -12,6 +12,11 @@ fn text_list(expr: &str) -> String {
     format!("string_agg({expr}, ',')")
 }
 
+/// `funnel_reach`; PostgreSQL's planner picks the index from its statistics.
+fn funnel_reach_by(_index: &str) -> String {
+    "funnel_reach".to_string()
+}
+
 pub struct Store {
     read: PgPool,
     write: PgPool,

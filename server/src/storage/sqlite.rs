@@ -17,6 +17,14 @@ fn text_list(expr: &str) -> String {
     format!("group_concat({expr}, ',')")
 }
 
+/// `funnel_reach` read through one of its indexes. SQLite keeps no
+/// statistics here, and its guess read a median's bucket of a cohort through
+/// `funnel_reach_created` (every time of the period, from the table) instead
+/// of the bucket index, some ten times slower.
+fn funnel_reach_by(index: &str) -> String {
+    format!("funnel_reach INDEXED BY {index}")
+}
+
 pub struct Store {
     read: SqlitePool,
     write: SqlitePool,
