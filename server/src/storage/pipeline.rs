@@ -420,10 +420,11 @@ impl Store {
 
         let owners = self.board_owners(org, f, v).await?;
         let owners = owners.as_deref();
+        let searching = f.search.as_deref().is_some_and(|s| !s.trim().is_empty());
         // Each column reads its own index range; side by side on the read pool
         // the board takes about as long as its biggest column.
         let columns = futures::future::try_join_all(stages.into_iter().map(|stage| async move {
-            if f.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            if searching {
                 self.searched_column(stage, f, owners, now_ms).await
             } else {
                 self.board_column(stage, f, owners, now_ms).await
