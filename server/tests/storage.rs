@@ -156,9 +156,12 @@ async fn an_abandoned_sqlite_transaction_does_not_block_later_writes() {
     let database = db.open().await;
     let store = database.sqlite.clone().expect("sqlite store");
     {
+        use sqlx::Connection;
         let mut conn = store.writer().acquire().await.unwrap();
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.unwrap();
-        // Dropped without COMMIT or ROLLBACK, as a cancelled future would leave it.
+        let tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        // Begun but never ended, as a future cancelled between sqlx's `BEGIN`
+        // and its handing over the transaction would leave it.
+        std::mem::forget(tx);
     }
     let org = database.storage.create_org("После отмены", "Europe/Moscow").await.expect("the writer recovers");
     assert_eq!(database.storage.default_org().await.unwrap(), Some(org));

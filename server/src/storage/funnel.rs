@@ -167,14 +167,6 @@ impl Store {
         zone_known: Option<&jiff::tz::TimeZone>,
         steps_known: Option<&Steps>,
     ) -> StorageResult<()> {
-        let before: Vec<Reach> = sqlx::query("SELECT * FROM funnel_reach WHERE deal_id = $1")
-            .bind(deal)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(other)?
-            .iter()
-            .map(reach_from_row)
-            .collect::<StorageResult<_>>()?;
         let deals = Self::tracked_deals(tx, "d.id = $1", &[deal]).await?;
         let Some(d) = deals.first() else { return Ok(()) };
         let tz = match zone_known {
@@ -185,14 +177,34 @@ impl Store {
             Some(steps) => steps.clone(),
             None => Self::steps_of(&mut **tx, d.pipeline_id).await?,
         };
-        let after = reach(&d.track, &steps, &|ms| day_in(&tz, ms));
+        Self::write_track(tx, d.org_id, d.pipeline_id, &d.track, &tz, &steps).await
+    }
+
+    /// Brings one deal's funnel rows and the sums over them in line with its `track`.
+    async fn write_track(
+        tx: &mut Tx,
+        org: OrgId,
+        pipeline: PipelineId,
+        track: &Track,
+        tz: &jiff::tz::TimeZone,
+        steps: &Steps,
+    ) -> StorageResult<()> {
+        let before: Vec<Reach> = sqlx::query("SELECT * FROM funnel_reach WHERE deal_id = $1")
+            .bind(track.deal_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(other)?
+            .iter()
+            .map(reach_from_row)
+            .collect::<StorageResult<_>>()?;
+        let after = reach(track, steps, &|ms| day_in(tz, ms));
         if before == after {
             return Ok(());
         }
         let changes = day_changes(&before, &after);
-        Self::add_days(tx, d.org_id, d.pipeline_id, &changes).await?;
-        Self::add_times(tx, d.org_id, d.pipeline_id, &time_changes(&before, &after)).await?;
-        Self::write_reach_changes(tx, d.org_id, d.pipeline_id, &before, &after).await
+        Self::add_days(tx, org, pipeline, &changes).await?;
+        Self::add_times(tx, org, pipeline, &time_changes(&before, &after)).await?;
+        Self::write_reach_changes(tx, org, pipeline, &before, &after).await
     }
 
     /// Brings one deal's `funnel_reach` rows from `before` to `after`, touching

@@ -9,6 +9,21 @@ use app::pipeline::{
 };
 use app::storage::{DealHead, LeadChange, LeadHead, MoveOutcome, NewActivity, NewDeal};
 
+/// What a move reads of its deal and surroundings in one statement.
+struct MoveHead {
+    /// The answer to an earlier move with the same key, to repeat.
+    done: Option<Moved>,
+    deal: DealHead,
+    source: String,
+    repeat_client: bool,
+    created_at: i64,
+    closed_at: Option<i64>,
+    csat: Option<i64>,
+    nps: Option<i64>,
+    time_zone: String,
+    block_skips: bool,
+}
+
 const STAGE_COLUMNS: &str = "id, pipeline_id, name, position, kind, probability, required, stale_days, archived";
 
 fn stage_from_row(row: &DbRow) -> StorageResult<Stage> {
@@ -196,13 +211,18 @@ impl Store {
         let Some(block_skips) = block_skips else {
             return Err(StorageError::Invalid("pipeline", Problem::Unknown));
         };
+        Ok((block_skips, Self::stages_of_pipeline(tx, pipeline).await?))
+    }
+
+    /// A pipeline's stages in board order, archived ones included.
+    async fn stages_of_pipeline(tx: &mut Tx, pipeline: PipelineId) -> StorageResult<Vec<Stage>> {
         let rows =
             sqlx::query(&format!("SELECT {STAGE_COLUMNS} FROM stages WHERE pipeline_id = $1 ORDER BY position, id"))
                 .bind(pipeline)
                 .fetch_all(&mut **tx)
                 .await
                 .map_err(other)?;
-        Ok((block_skips, rows.iter().map(stage_from_row).collect::<StorageResult<Vec<_>>>()?))
+        rows.iter().map(stage_from_row).collect()
     }
 
     async fn save_stage_impl(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage> {
@@ -594,18 +614,19 @@ impl Store {
         now_ms: i64,
     ) -> StorageResult<MoveOutcome> {
         let mut tx = self.begin_write().await?;
-        if let Some(done) = Self::replay(&mut tx, actor, &req.key).await? {
+        let head = Self::move_head(&mut tx, org, actor, req).await?.ok_or(StorageError::NotFound)?;
+        if let Some(done) = head.done {
             return if done.deal_id == req.deal_id {
                 Ok(MoveOutcome::Moved(done))
             } else {
                 Err(StorageError::Conflict)
             };
         }
-        let deal = Self::deal_head_on(&mut *tx, org, req.deal_id).await?.ok_or(StorageError::NotFound)?;
+        let deal = &head.deal;
         if deal.version != req.version {
             return Err(StorageError::Conflict);
         }
-        let (block_skips, stages) = Self::pipeline_stages(&mut tx, org, deal.pipeline_id).await?;
+        let stages = Self::stages_of_pipeline(&mut tx, deal.pipeline_id).await?;
         let Some(target) = stages.iter().find(|s| s.id == req.to_stage_id && !s.archived) else {
             return Err(StorageError::Invalid("stage", Problem::Unknown));
         };
@@ -628,12 +649,16 @@ impl Store {
             }
             _ => None,
         };
-        let visited: Vec<StageId> =
-            sqlx::query_scalar("SELECT to_stage_id FROM deal_events WHERE deal_id = $1 AND to_stage_id IS NOT NULL")
-                .bind(deal.id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(other)?;
+        let from_kind = stages.iter().find(|s| s.id == deal.stage_id).map(|s| s.kind).ok_or(StorageError::NotFound)?;
+        // Every stage entry, oldest first: the stages visited, and the track the funnel is computed from.
+        let mut entries: Vec<(i64, StageId)> = sqlx::query_as(
+            "SELECT at, to_stage_id FROM deal_events WHERE deal_id = $1 AND to_stage_id IS NOT NULL ORDER BY at, id",
+        )
+        .bind(deal.id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(other)?;
+        let visited: Vec<StageId> = entries.iter().map(|(_, stage)| *stage).collect();
         let skipped = skipped_required(&stages, deal.stage_id, target.id, &visited);
         let record_violation = |blocked: bool| {
             sqlx::query(
@@ -648,7 +673,7 @@ impl Store {
             .bind(target.id)
             .bind(blocked)
         };
-        if !skipped.is_empty() && block_skips {
+        if !skipped.is_empty() && head.block_skips {
             record_violation(true).execute(&mut *tx).await.map_err(other)?;
             tx.commit().await.map_err(other)?;
             return Ok(MoveOutcome::Blocked(skipped));
@@ -667,8 +692,7 @@ impl Store {
                 Err(StorageError::Conflict)
             };
         }
-        let closed = target.kind != StageKind::Open;
-        let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Deal(deal.id)]).await?;
+        let closed_at = (target.kind != StageKind::Open).then_some(now_ms);
         let updated = sqlx::query(
             "UPDATE deals SET stage_id = $1, stage_entered_at = $2, version = $3, closed_at = $4, loss_reason = $5 \
              WHERE id = $6 AND version = $7",
@@ -676,7 +700,7 @@ impl Store {
         .bind(target.id)
         .bind(now_ms)
         .bind(version)
-        .bind(closed.then_some(now_ms))
+        .bind(closed_at)
         .bind(loss_reason)
         .bind(deal.id)
         .bind(deal.version)
@@ -704,11 +728,98 @@ impl Store {
         if !skipped.is_empty() {
             record_violation(false).execute(&mut *tx).await.map_err(other)?;
         }
-        let steps = app::funnel::Steps::of(&stages);
-        Self::refresh_funnel(&mut tx, deal.id, Some(&kpis.context.tz), Some(&steps)).await?;
-        kpis.finish(&mut tx).await?;
+        // The deal was read under the version the update checked, so its
+        // funnel track and KPI shares follow from what was read plus this
+        // move, without reading them back. The new event has the highest id:
+        // it comes after every entry at the same instant.
+        let tz = zone(&head.time_zone);
+        let day = |ms: i64| day_in(&tz, ms);
+        let at = entries.partition_point(|(at, _)| *at <= now_ms);
+        entries.insert(at, (now_ms, target.id));
+        let track = Track {
+            deal_id: deal.id,
+            responsible_id: deal.responsible_id,
+            source: head.source.clone(),
+            repeat: head.repeat_client,
+            amount: deal.amount,
+            created_at: head.created_at,
+            entries,
+        };
+        Self::write_track(&mut tx, org, deal.pipeline_id, &track, &tz, &app::funnel::Steps::of(&stages)).await?;
+        let before = DealFacts {
+            responsible_id: deal.responsible_id,
+            stage_kind: from_kind,
+            amount: deal.amount,
+            created_at: head.created_at,
+            closed_at: head.closed_at,
+            repeat_client: head.repeat_client,
+            csat: head.csat,
+            nps: head.nps,
+        };
+        let after = DealFacts { stage_kind: target.kind, closed_at, ..before.clone() };
+        let kpi_changes = share_changes(
+            &deal_share(&before, day).into_iter().collect::<Vec<_>>(),
+            &deal_share(&after, day).into_iter().collect::<Vec<_>>(),
+        );
+        Self::add_kpi_changes(&mut tx, org, &kpi_changes).await?;
         tx.commit().await.map_err(other)?;
         Ok(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped }))
+    }
+
+    /// What a move reads of its deal in one statement: the head, the facts
+    /// its funnel track and KPI shares are computed from, the organisation's
+    /// zone, the pipeline's rule on skipped stages, and the answer already
+    /// given under the request's key. Deals are never deleted, so a key's
+    /// deal is always there to join.
+    async fn move_head(tx: &mut Tx, org: OrgId, actor: UserId, req: &MoveRequest) -> StorageResult<Option<MoveHead>> {
+        let row = sqlx::query(
+            "SELECT d.id, d.pipeline_id, d.stage_id, d.version, d.responsible_id, u.department_id, d.amount, \
+             d.source, d.repeat_client, d.created_at, d.closed_at, d.csat, d.nps, o.time_zone, p.block_skips, \
+             k.deal_id AS done_deal, k.stage_id AS done_stage, k.version AS done_version, k.skipped AS done_skipped \
+             FROM deals d JOIN users u ON u.id = d.responsible_id JOIN organizations o ON o.id = d.org_id \
+             JOIN pipelines p ON p.id = d.pipeline_id \
+             LEFT JOIN move_keys k ON k.actor_id = $3 AND k.idem_key = $4 WHERE d.id = $1 AND d.org_id = $2",
+        )
+        .bind(req.deal_id)
+        .bind(org)
+        .bind(actor)
+        .bind(req.key.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(other)?;
+        row.map(|r| {
+            let done = match r.try_get::<Option<DealId>, _>("done_deal").map_err(other)? {
+                Some(deal_id) => Some(Moved {
+                    deal_id,
+                    stage_id: r.try_get("done_stage").map_err(other)?,
+                    version: r.try_get("done_version").map_err(other)?,
+                    replayed: true,
+                    skipped: ids_from_text(&r.try_get::<String, _>("done_skipped").map_err(other)?),
+                }),
+                None => None,
+            };
+            Ok(MoveHead {
+                done,
+                deal: DealHead {
+                    id: r.try_get("id").map_err(other)?,
+                    pipeline_id: r.try_get("pipeline_id").map_err(other)?,
+                    stage_id: r.try_get("stage_id").map_err(other)?,
+                    version: r.try_get("version").map_err(other)?,
+                    responsible_id: r.try_get("responsible_id").map_err(other)?,
+                    department_id: r.try_get("department_id").map_err(other)?,
+                    amount: r.try_get("amount").map_err(other)?,
+                },
+                source: r.try_get("source").map_err(other)?,
+                repeat_client: r.try_get("repeat_client").map_err(other)?,
+                created_at: r.try_get("created_at").map_err(other)?,
+                closed_at: r.try_get("closed_at").map_err(other)?,
+                csat: r.try_get("csat").map_err(other)?,
+                nps: r.try_get("nps").map_err(other)?,
+                time_zone: r.try_get("time_zone").map_err(other)?,
+                block_skips: r.try_get("block_skips").map_err(other)?,
+            })
+        })
+        .transpose()
     }
 
     async fn deal_page_impl(&self, org: OrgId, id: DealId, now_ms: i64) -> StorageResult<Option<DealPage>> {

@@ -5,7 +5,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous, SqliteTransactionManager,
+};
+use sqlx::TransactionManager;
 
 pub type Db = sqlx::Sqlite;
 const BACKEND: &str = "sqlite";
@@ -75,11 +78,15 @@ impl Store {
             .max_connections(1)
             // A request dropped mid-`BEGIN` (the client went away) can leave the one
             // writer inside a transaction nobody owns; every later write would fail.
-            // Ending any such leftover on each checkout costs microseconds.
+            // Such a leftover is ended on checkout. The depth is sqlx's own count,
+            // read without a round trip to the connection's thread.
             .before_acquire(|conn, _| {
                 Box::pin(async move {
-                    // Fails harmlessly ("no transaction is active") in the normal case.
-                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    if SqliteTransactionManager::get_transaction_depth(conn) > 0 {
+                        // Through sqlx, so that its count goes down too. A rollback sqlx
+                        // queued itself may get there first; then this one fails harmlessly.
+                        let _ = SqliteTransactionManager::rollback(conn).await;
+                    }
                     Ok(true)
                 })
             })
