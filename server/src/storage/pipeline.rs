@@ -134,6 +134,32 @@ fn push_board_filter(
     }
 }
 
+fn deal_head_from_row(r: &DbRow) -> StorageResult<DealHead> {
+    Ok(DealHead {
+        id: r.try_get("id").map_err(other)?,
+        pipeline_id: r.try_get("pipeline_id").map_err(other)?,
+        stage_id: r.try_get("stage_id").map_err(other)?,
+        version: r.try_get("version").map_err(other)?,
+        responsible_id: r.try_get("responsible_id").map_err(other)?,
+        department_id: r.try_get("department_id").map_err(other)?,
+        amount: r.try_get("amount").map_err(other)?,
+    })
+}
+
+/// The answer stored under a move's key (`done_*` columns), if there is one.
+fn replayed_from_row(r: &DbRow) -> StorageResult<Option<Moved>> {
+    let Some(deal_id) = r.try_get::<Option<DealId>, _>("done_deal").map_err(other)? else {
+        return Ok(None);
+    };
+    Ok(Some(Moved {
+        deal_id,
+        stage_id: r.try_get("done_stage").map_err(other)?,
+        version: r.try_get("done_version").map_err(other)?,
+        replayed: true,
+        skipped: ids_from_text(&r.try_get::<String, _>("done_skipped").map_err(other)?),
+    }))
+}
+
 fn ids_text(ids: &[StageId]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
@@ -542,39 +568,20 @@ impl Store {
         .fetch_optional(executor)
         .await
         .map_err(other)?;
-        row.map(|r| {
-            Ok(DealHead {
-                id: r.try_get("id").map_err(other)?,
-                pipeline_id: r.try_get("pipeline_id").map_err(other)?,
-                stage_id: r.try_get("stage_id").map_err(other)?,
-                version: r.try_get("version").map_err(other)?,
-                responsible_id: r.try_get("responsible_id").map_err(other)?,
-                department_id: r.try_get("department_id").map_err(other)?,
-                amount: r.try_get("amount").map_err(other)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(deal_head_from_row).transpose()
     }
 
     async fn replay(tx: &mut Tx, actor: UserId, key: &str) -> StorageResult<Option<Moved>> {
         let row = sqlx::query(
-            "SELECT deal_id, stage_id, version, skipped FROM move_keys WHERE actor_id = $1 AND idem_key = $2",
+            "SELECT deal_id AS done_deal, stage_id AS done_stage, version AS done_version, skipped AS done_skipped \
+             FROM move_keys WHERE actor_id = $1 AND idem_key = $2",
         )
         .bind(actor)
         .bind(key)
         .fetch_optional(&mut **tx)
         .await
         .map_err(other)?;
-        row.map(|r| {
-            Ok(Moved {
-                deal_id: r.try_get("deal_id").map_err(other)?,
-                stage_id: r.try_get("stage_id").map_err(other)?,
-                version: r.try_get("version").map_err(other)?,
-                replayed: true,
-                skipped: ids_from_text(&r.try_get::<String, _>("skipped").map_err(other)?),
-            })
-        })
-        .transpose()
+        Ok(row.as_ref().map(replayed_from_row).transpose()?.flatten())
     }
 
     /// Stores the answer under the move's key; false if the key was taken meanwhile.
@@ -788,27 +795,9 @@ impl Store {
         .await
         .map_err(other)?;
         row.map(|r| {
-            let done = match r.try_get::<Option<DealId>, _>("done_deal").map_err(other)? {
-                Some(deal_id) => Some(Moved {
-                    deal_id,
-                    stage_id: r.try_get("done_stage").map_err(other)?,
-                    version: r.try_get("done_version").map_err(other)?,
-                    replayed: true,
-                    skipped: ids_from_text(&r.try_get::<String, _>("done_skipped").map_err(other)?),
-                }),
-                None => None,
-            };
             Ok(MoveHead {
-                done,
-                deal: DealHead {
-                    id: r.try_get("id").map_err(other)?,
-                    pipeline_id: r.try_get("pipeline_id").map_err(other)?,
-                    stage_id: r.try_get("stage_id").map_err(other)?,
-                    version: r.try_get("version").map_err(other)?,
-                    responsible_id: r.try_get("responsible_id").map_err(other)?,
-                    department_id: r.try_get("department_id").map_err(other)?,
-                    amount: r.try_get("amount").map_err(other)?,
-                },
+                done: replayed_from_row(&r)?,
+                deal: deal_head_from_row(&r)?,
                 source: r.try_get("source").map_err(other)?,
                 repeat_client: r.try_get("repeat_client").map_err(other)?,
                 created_at: r.try_get("created_at").map_err(other)?,
