@@ -764,10 +764,7 @@ impl Store {
             nps: head.nps,
         };
         let after = DealFacts { stage_kind: target.kind, closed_at, ..before.clone() };
-        let kpi_changes = share_changes(
-            &deal_share(&before, day).into_iter().collect::<Vec<_>>(),
-            &deal_share(&after, day).into_iter().collect::<Vec<_>>(),
-        );
+        let kpi_changes = share_changes(deal_share(&before, day).as_slice(), deal_share(&after, day).as_slice());
         Self::add_kpi_changes(&mut tx, org, &kpi_changes).await?;
         tx.commit().await.map_err(other)?;
         Ok(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped }))
