@@ -210,6 +210,106 @@ async fn sqlite_checkpoints_happen_beside_the_writer_and_the_log_stays_bounded()
     assert!(size(&wal) < 3 * limit, "the log grew to {} bytes", size(&wal));
 }
 
+/// Moves sent at once, which SQLite's writer commits in groups of several,
+/// each get their own answer: a refused move changes nothing, a made one
+/// changes only its deal, once, and a repeated key gets the first answer.
+#[tokio::test]
+async fn moves_sent_at_once_each_get_their_own_answer() {
+    use app::pipeline::{MoveRequest, Moved, StageKind};
+    use app::storage::MoveOutcome;
+    let now = 1_795_000_000_000;
+    let data = app::demo::generate(11, now, "hash".into());
+    let stage_of = |pipeline: i64, kind: StageKind, not: i64| {
+        data.stages.iter().find(|st| st.pipeline_id == pipeline && st.kind == kind && st.id != not).unwrap().id
+    };
+    #[derive(Debug, PartialEq)]
+    enum Expect {
+        Answered,
+        Conflict,
+        Invalid(&'static str),
+    }
+    let mut requests = Vec::new();
+    for (i, d) in data.deals.iter().filter(|d| d.closed_at.is_none()).take(50).enumerate() {
+        let mut req = MoveRequest {
+            deal_id: d.id,
+            to_stage_id: stage_of(d.pipeline_id, StageKind::Open, d.stage_id),
+            version: d.version,
+            key: format!("k{i}"),
+            loss_reason: None,
+        };
+        let expect = match i % 5 {
+            0 => Expect::Answered,
+            1 => {
+                req.version += 1;
+                Expect::Conflict
+            }
+            2 => {
+                req.to_stage_id = stage_of(d.pipeline_id, StageKind::Lost, 0);
+                Expect::Invalid("loss_reason")
+            }
+            3 => {
+                req.to_stage_id = 999_999;
+                Expect::Invalid("stage")
+            }
+            _ => {
+                // The same request twice: one move, the same answer to both.
+                requests.push((d.responsible_id, req.clone(), Expect::Answered));
+                Expect::Answered
+            }
+        };
+        requests.push((d.responsible_id, req, expect));
+    }
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let s = db.open().await.storage;
+        s.import_demo(&data).await.unwrap();
+        let at = now + 60_000;
+        let answers =
+            futures::future::join_all(requests.iter().map(|(actor, req, _)| s.move_deal(1, *actor, req, at))).await;
+        let mut made: std::collections::HashMap<i64, Moved> = Default::default();
+        for ((_, req, expect), answer) in requests.iter().zip(answers) {
+            let what = format!("{backend:?}, deal {}, key {}", req.deal_id, req.key);
+            match (expect, answer) {
+                (Expect::Answered, Ok(MoveOutcome::Moved(m))) => {
+                    assert_eq!(
+                        (m.deal_id, m.stage_id, m.version),
+                        (req.deal_id, req.to_stage_id, req.version + 1),
+                        "{what}"
+                    );
+                    if let Some(first) = made.insert(req.deal_id, m.clone()) {
+                        assert_eq!((first.stage_id, first.version), (m.stage_id, m.version), "{what}: a repeat");
+                    }
+                }
+                (Expect::Answered, Ok(MoveOutcome::Blocked(_))) => {}
+                (Expect::Conflict, Err(StorageError::Conflict)) => {}
+                (Expect::Invalid(field), Err(StorageError::Invalid(f, _))) if *field == f => {}
+                (expect, answer) => panic!("{what}: expected {expect:?}, got {answer:?}"),
+            }
+        }
+        assert!(made.len() >= 10, "{backend:?}: most answered moves are made, not blocked");
+        for (_, req, _) in &requests {
+            let d = data.deals.iter().find(|d| d.id == req.deal_id).unwrap();
+            let events_before = data.events.iter().filter(|e| e.deal_id == d.id).count() as i64;
+            let (stage, version, events) = match made.get(&d.id) {
+                Some(m) => (m.stage_id, m.version, events_before + 1),
+                None => (d.stage_id, d.version, events_before),
+            };
+            let stored = db
+                .rows(&format!(
+                    "SELECT CAST(stage_id AS TEXT), CAST(version AS TEXT), \
+                     CAST((SELECT COUNT(*) FROM deal_events e WHERE e.deal_id = d.id) AS TEXT) \
+                     FROM deals d WHERE d.id = {}",
+                    d.id
+                ))
+                .await;
+            assert_eq!(stored, vec![vec![stage.to_string(), version.to_string(), events.to_string()]], "{backend:?}");
+        }
+        let moved_events = db.count(&format!("SELECT COUNT(*) FROM deal_events WHERE at = {at}")).await;
+        assert_eq!(moved_events, made.len() as i64, "{backend:?}: one event per move made");
+        db.drop_db().await;
+    }
+}
+
 /// A board search against a recount from the generated data: every
 /// column's count, sum and newest cards (by deal id, at most 100) are those
 /// of the deals whose title or client contains the text, in any case.

@@ -613,42 +613,56 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn move_deal_impl(
-        &self,
+    /// The answer to a move whose key already has one: the stored move when
+    /// the key was used for this deal, a conflict when for another.
+    fn answer_for_key(done: Moved, req: &MoveRequest) -> StorageResult<MoveOutcome> {
+        if done.deal_id == req.deal_id {
+            Ok(MoveOutcome::Moved(done))
+        } else {
+            Err(StorageError::Conflict)
+        }
+    }
+
+    /// The answer stored under the request's key by a transaction that claimed it first.
+    async fn replayed_move(tx: &mut Tx, actor: UserId, req: &MoveRequest) -> StorageResult<MoveOutcome> {
+        let done = Self::replay(tx, actor, &req.key).await?.ok_or(StorageError::Conflict)?;
+        Self::answer_for_key(done, req)
+    }
+
+    /// A move's reads and writes inside the caller's transaction. `Ok(Some)`
+    /// is the answer, to be committed with whatever was written for it (a
+    /// blocked move records its violation); an error leaves writes the caller
+    /// must roll back; `None` means another transaction claimed the request's
+    /// key meanwhile, so this one's writes are rolled back and that answer given.
+    async fn move_in(
+        tx: &mut Tx,
         org: OrgId,
         actor: UserId,
         req: &MoveRequest,
         now_ms: i64,
-    ) -> StorageResult<MoveOutcome> {
-        let mut tx = self.begin_write().await?;
-        let head = Self::move_head(&mut tx, org, actor, req).await?.ok_or(StorageError::NotFound)?;
+    ) -> StorageResult<Option<MoveOutcome>> {
+        let head = Self::move_head(tx, org, actor, req).await?.ok_or(StorageError::NotFound)?;
         if let Some(done) = head.done {
-            return if done.deal_id == req.deal_id {
-                Ok(MoveOutcome::Moved(done))
-            } else {
-                Err(StorageError::Conflict)
-            };
+            return Self::answer_for_key(done, req).map(Some);
         }
         let deal = &head.deal;
         if deal.version != req.version {
             return Err(StorageError::Conflict);
         }
-        let stages = Self::stages_of_pipeline(&mut tx, deal.pipeline_id).await?;
+        let stages = Self::stages_of_pipeline(tx, deal.pipeline_id).await?;
         let Some(target) = stages.iter().find(|s| s.id == req.to_stage_id && !s.archived) else {
             return Err(StorageError::Invalid("stage", Problem::Unknown));
         };
         if target.id == deal.stage_id {
             // Nothing to move, but a retry must still get this same answer.
-            Self::claim_key(&mut tx, actor, &req.key, deal.id, target.id, deal.version, &[], now_ms).await?;
-            tx.commit().await.map_err(other)?;
-            let version = deal.version;
-            return Ok(MoveOutcome::Moved(Moved {
+            Self::claim_key(tx, actor, &req.key, deal.id, target.id, deal.version, &[], now_ms).await?;
+            return Ok(Some(MoveOutcome::Moved(Moved {
                 deal_id: deal.id,
                 stage_id: target.id,
-                version,
+                version: deal.version,
                 replayed: false,
                 skipped: vec![],
-            }));
+            })));
         }
         let loss_reason = match target.kind {
             StageKind::Lost => {
@@ -662,7 +676,7 @@ impl Store {
             "SELECT at, to_stage_id FROM deal_events WHERE deal_id = $1 AND to_stage_id IS NOT NULL ORDER BY at, id",
         )
         .bind(deal.id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await
         .map_err(other)?;
         let visited: Vec<StageId> = entries.iter().map(|(_, stage)| *stage).collect();
@@ -681,23 +695,15 @@ impl Store {
             .bind(blocked)
         };
         if !skipped.is_empty() && head.block_skips {
-            record_violation(true).execute(&mut *tx).await.map_err(other)?;
-            tx.commit().await.map_err(other)?;
-            return Ok(MoveOutcome::Blocked(skipped));
+            record_violation(true).execute(&mut **tx).await.map_err(other)?;
+            return Ok(Some(MoveOutcome::Blocked(skipped)));
         }
         let version = deal.version + 1;
         // The key goes in first: a concurrent retry with the same key waits here
         // for this transaction and then finds the answer instead of moving twice.
-        let claimed = Self::claim_key(&mut tx, actor, &req.key, deal.id, target.id, version, &skipped, now_ms).await?;
+        let claimed = Self::claim_key(tx, actor, &req.key, deal.id, target.id, version, &skipped, now_ms).await?;
         if !claimed {
-            tx.rollback().await.map_err(other)?;
-            let mut tx = self.begin_write().await?;
-            let done = Self::replay(&mut tx, actor, &req.key).await?.ok_or(StorageError::Conflict)?;
-            return if done.deal_id == req.deal_id {
-                Ok(MoveOutcome::Moved(done))
-            } else {
-                Err(StorageError::Conflict)
-            };
+            return Ok(None);
         }
         let closed_at = (target.kind != StageKind::Open).then_some(now_ms);
         let updated = sqlx::query(
@@ -711,7 +717,7 @@ impl Store {
         .bind(loss_reason)
         .bind(deal.id)
         .bind(deal.version)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(other)?;
         if updated.rows_affected() == 0 {
@@ -729,11 +735,11 @@ impl Store {
         .bind(target.id)
         .bind(deal.amount)
         .bind(!skipped.is_empty())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(other)?;
         if !skipped.is_empty() {
-            record_violation(false).execute(&mut *tx).await.map_err(other)?;
+            record_violation(false).execute(&mut **tx).await.map_err(other)?;
         }
         // The deal was read under the version the update checked, so its
         // funnel track and KPI shares follow from what was read plus this
@@ -752,7 +758,7 @@ impl Store {
             created_at: head.created_at,
             entries,
         };
-        Self::write_track(&mut tx, org, deal.pipeline_id, &track, &tz, &app::funnel::Steps::of(&stages)).await?;
+        Self::write_track(tx, org, deal.pipeline_id, &track, &tz, &app::funnel::Steps::of(&stages)).await?;
         let before = DealFacts {
             responsible_id: deal.responsible_id,
             stage_kind: from_kind,
@@ -765,9 +771,8 @@ impl Store {
         };
         let after = DealFacts { stage_kind: target.kind, closed_at, ..before.clone() };
         let kpi_changes = share_changes(deal_share(&before, day).as_slice(), deal_share(&after, day).as_slice());
-        Self::add_kpi_changes(&mut tx, org, &kpi_changes).await?;
-        tx.commit().await.map_err(other)?;
-        Ok(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped }))
+        Self::add_kpi_changes(tx, org, &kpi_changes).await?;
+        Ok(Some(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped })))
     }
 
     /// What a move reads of its deal in one statement: the head, the facts

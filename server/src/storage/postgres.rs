@@ -41,6 +41,29 @@ impl Store {
         self.write.begin().await.map_err(other)
     }
 
+    /// Each move in a transaction of its own: PostgreSQL runs them side by
+    /// side, and a commit costs one log flush shared with whoever flushes with it.
+    async fn move_deal_impl(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        req: &MoveRequest,
+        now_ms: i64,
+    ) -> StorageResult<MoveOutcome> {
+        let mut tx = self.begin_write().await?;
+        match Self::move_in(&mut tx, org, actor, req, now_ms).await? {
+            Some(outcome) => {
+                tx.commit().await.map_err(other)?;
+                Ok(outcome)
+            }
+            None => {
+                tx.rollback().await.map_err(other)?;
+                let mut tx = self.begin_write().await?;
+                Self::replayed_move(&mut tx, actor, req).await
+            }
+        }
+    }
+
     /// `VACUUM ANALYZE`: fresh statistics for the planner, and the visibility
     /// map without which the covering indexes cannot answer from the index alone.
     async fn refresh_statistics_impl(&self) -> StorageResult<()> {
