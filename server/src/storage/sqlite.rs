@@ -56,7 +56,7 @@ struct MoveJob {
 }
 
 /// Moves committed together at most. Each waits for those before it in its
-/// group, so the cap bounds a move's wait (a move takes about 1.5 ms at
+/// group, so the cap bounds a move's wait (a move takes about 2 ms at
 /// 200,000 deals) while still sharing a commit among many.
 const MOVES_PER_COMMIT: usize = 16;
 /// Moves waiting for the writer before callers wait to hand theirs over.
