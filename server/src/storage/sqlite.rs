@@ -221,6 +221,10 @@ async fn commit_moves(write: SqlitePool, mut queued: mpsc::Receiver<MoveJob>) {
     let mut jobs = Vec::with_capacity(MOVES_PER_COMMIT);
     while queued.recv_many(&mut jobs, MOVES_PER_COMMIT).await > 0 {
         jobs.retain(|job| !job.answer.is_closed());
+        if jobs.is_empty() {
+            // Every caller went away: no transaction to open.
+            continue;
+        }
         let together = std::panic::AssertUnwindSafe(Store::move_together(&write, &jobs)).catch_unwind().await;
         let answers = match together {
             Ok(Ok(answers)) => answers,
