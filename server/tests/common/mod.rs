@@ -285,6 +285,40 @@ impl TestDb {
         }
     }
 
+    /// Every row of the roll-ups (`funnel_days`, `funnel_times`, `kpi_days`)
+    /// whose sums are not all zero, as text in key order: what a rebuild
+    /// from the records must give again. Zero rows are left out, because
+    /// changes that cancel out may leave one behind or none.
+    #[allow(dead_code)]
+    pub async fn roll_ups(&self) -> Vec<Vec<String>> {
+        let text = |columns: &[&str]| columns.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>();
+        let not_zero = |sums: &[&str]| sums.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ");
+        let kpi_sums = app::kpi::KpiCounts::COLUMNS;
+        let tables: [(&str, Vec<&str>, &[&str]); 3] = [
+            (
+                "funnel_days",
+                vec!["pipeline_id", "mode", "responsible_id", "day", "source", "repeat_client", "stage_id"],
+                &["deals", "amount", "lost", "time_ms", "timed", "cycle_ms"],
+            ),
+            (
+                "funnel_times",
+                vec!["pipeline_id", "mode", "span", "start_day", "repeat_client", "stage_id", "bucket"],
+                &["times"],
+            ),
+            ("kpi_days", vec!["org_id", "day", "user_id"], kpi_sums),
+        ];
+        let mut all = Vec::new();
+        for (table, keys, sums) in tables {
+            let columns = [text(&keys), text(sums)].concat().join(", ");
+            let order = (1..=keys.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT {columns} FROM {table} WHERE {} ORDER BY {order}", not_zero(sums));
+            for row in self.rows(&sql).await {
+                all.push([vec![table.to_string()], row].concat());
+            }
+        }
+        all
+    }
+
     /// Runs a statement directly: for back-dating records, which no server function does.
     pub async fn exec(&self, sql: &str) {
         match self.backend {
