@@ -26,13 +26,7 @@ fn zone(name: &str) -> jiff::tz::TimeZone {
 fn push_funnel_scope(q: &mut QueryBuilder<'_, Db>, query: &FunnelQuery, owner_col: &str) {
     if let Some(owners) = &query.scope.owners {
         q.push(format!(" AND {owner_col} IN ("));
-        if owners.is_empty() {
-            q.push("NULL");
-        }
-        let mut list = q.separated(", ");
-        for id in owners {
-            list.push_bind(*id);
-        }
+        push_ids(q, owners);
         q.push(")");
     }
     if let Some(source) = &query.scope.source {
@@ -545,10 +539,7 @@ impl Store {
         }
         push_funnel_scope(&mut q, query, "responsible_id");
         q.push(" AND stage_id IN (");
-        let mut ids = q.separated(", ");
-        for id in stages {
-            ids.push_bind(*id);
-        }
+        push_ids(&mut q, stages);
         q.push(") GROUP BY day, stage_id ORDER BY day");
         let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
         rows.iter()
@@ -748,10 +739,7 @@ impl Store {
         }
         let mut cards = QueryBuilder::<Db>::new(CARD_SELECT);
         cards.push(" WHERE d.id IN (");
-        let mut list = cards.separated(", ");
-        for id in &ids {
-            list.push_bind(*id);
-        }
+        push_ids(&mut cards, &ids);
         cards.push(") ORDER BY d.id DESC");
         let rows = cards.build().fetch_all(&self.read).await.map_err(other)?;
         Ok(DealsBehind { total, deals: rows.iter().map(card_from_row).collect::<StorageResult<_>>()? })

@@ -16,13 +16,7 @@ const KPI_CHUNK: i64 = 50_000;
 fn push_owners(q: &mut QueryBuilder<'_, Db>, column: &str, owners: Option<&[UserId]>) {
     if let Some(owners) = owners {
         q.push(format!(" AND {column} IN ("));
-        if owners.is_empty() {
-            q.push("NULL");
-        }
-        let mut list = q.separated(", ");
-        for id in owners {
-            list.push_bind(*id);
-        }
+        push_ids(q, owners);
         q.push(")");
     }
 }

@@ -116,10 +116,7 @@ fn push_board_filter(
         }
         Some(ids) => {
             q.push(" AND d.responsible_id IN (");
-            let mut list = q.separated(", ");
-            for id in ids {
-                list.push_bind(*id);
-            }
+            push_ids(q, ids);
             q.push(")");
         }
     }

@@ -14,6 +14,18 @@ use app::storage::{Credentials, Storage, StorageError, StorageResult, UserUpdate
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
 
+/// Appends ids as bound values separated by commas, for `IN (…)`; `NULL`
+/// (which matches nothing) when there are none, since `IN ()` is not SQL.
+fn push_ids(q: &mut QueryBuilder<'_, Db>, ids: &[i64]) {
+    if ids.is_empty() {
+        q.push("NULL");
+    }
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+}
+
 type DbRow = <Db as sqlx::Database>::Row;
 
 /// Rows per multi-row INSERT: times the widest row (deals, 18 columns), below
