@@ -149,6 +149,22 @@ test('a head sees a manager move a card without reloading', async ({ browser }, 
   await logIn(managerPage, 'manager7@voronka.demo');
   await openBoard(managerPage);
 
+  // The head reads the closed deals at the far end of the board; live updates keep that place.
+  const headBoard = headPage.getByTestId('board');
+  const scrolledTo = async () => {
+    // Scroll snapping may still be settling: the place is where two reads a frame apart agree.
+    return headBoard.evaluate(async (b) => {
+      for (;;) {
+        const before = b.scrollLeft;
+        await new Promise((r) => requestAnimationFrame(r));
+        if (b.scrollLeft === before) return before;
+      }
+    });
+  };
+  await headBoard.evaluate((b) => b.scrollTo({ left: b.scrollWidth }));
+  const place = await scrolledTo();
+  expect(place).toBeGreaterThan(0);
+
   const title = `Вживую ${Date.now()}`;
   await newDeal(managerPage, title);
   await expect(card(column(headPage, 'Новая'), title)).toBeVisible();
@@ -157,6 +173,17 @@ test('a head sees a manager move a card without reloading', async ({ browser }, 
   await expect(card(column(managerPage, 'Квалификация'), title)).toBeVisible();
   await expect(card(column(headPage, 'Квалификация'), title)).toBeVisible({ timeout: 3_000 });
   await expect(card(column(headPage, 'Новая'), title)).toHaveCount(0);
+  expect(await scrolledTo()).toBe(place);
+
+  // The head's keyboard rests on that card while another lands above it: the
+  // focus stays with the deal, not with whatever card now holds its place.
+  await card(headPage, title).focus();
+  const above = `Сверху ${Date.now()}`;
+  await newDeal(managerPage, above);
+  await card(managerPage, above).focus();
+  await managerPage.keyboard.press('ArrowRight');
+  await expect(card(column(headPage, 'Квалификация'), above)).toBeVisible({ timeout: 3_000 });
+  await expect(card(column(headPage, 'Квалификация'), title)).toBeFocused();
   await head.close();
   await manager.close();
 });
