@@ -15,6 +15,35 @@ async function dealsAt(page: Page, name: string): Promise<number> {
   return Number(await step(page, name).getByTestId('step-deals').getAttribute('data-value'));
 }
 
+test('the period picked on the funnel is the KPI page\'s too, and back', async ({ page }, info) => {
+  test.skip(info.project.name !== 'desktop', 'the same pages on a phone: one run is enough');
+  await logIn(page, 'head1@voronka.demo');
+  await openFunnel(page);
+  const period = page.getByTestId('period');
+  const thisMonth = (await period.textContent()) ?? '';
+  await page.getByTestId('funnel-period').selectOption('last_month');
+  await expect(period).not.toHaveText(thisMonth);
+  await expect(period).toHaveText(/^\d{4}-\d{2}-01 — /);
+  const lastMonth = (await period.textContent()) ?? '';
+  const nav = page.getByRole('navigation', { name: 'main' });
+  await nav.getByRole('link', { name: 'Показатели' }).click();
+  await expect(page.getByTestId('kpi')).toBeVisible();
+  await expect(page.getByTestId('kpi-period')).toHaveValue('last_month');
+  await expect(period).toHaveText(lastMonth);
+
+  await page.getByTestId('kpi-period').selectOption('custom');
+  await page.getByTestId('kpi-from').fill('2026-03-02');
+  await page.getByTestId('kpi-to').fill('2026-03-31');
+  await expect(period).toHaveText(/^2026-03-02 — /);
+  const march = (await period.textContent()) ?? '';
+  await nav.getByRole('link', { name: 'Воронка' }).click();
+  await expect(page.getByTestId('funnel')).toBeVisible();
+  await expect(page.getByTestId('funnel-period')).toHaveValue('custom');
+  await expect(page.getByTestId('funnel-from')).toHaveValue('2026-03-02');
+  await expect(page.getByTestId('funnel-to')).toHaveValue('2026-03-31');
+  await expect(period).toHaveText(march);
+});
+
 test('a head reads the funnel, opens the deals behind a figure and downloads CSV', async ({ page }) => {
   await logIn(page, 'head1@voronka.demo');
   await openFunnel(page);

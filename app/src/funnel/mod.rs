@@ -8,10 +8,12 @@
 //! - [`server`] — server functions: the report, the by-manager table, the
 //!   deals behind a figure
 //! - [`page`] — the funnel page
+//! - [`period`] — the period filter the report pages share
 //! - [`charts`] — its charts (funnel, per manager, per day) and their tables
 
 pub mod charts;
 pub mod page;
+pub mod period;
 pub mod server;
 
 use std::collections::BTreeMap;

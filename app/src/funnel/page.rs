@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
 use super::charts;
+use super::period::{use_period, PeriodChoice, PeriodFilter};
 use super::server::{load_deals_behind, load_funnel};
 use super::{
     csv, share, BehindRequest, ClientType, DealsBehind, FunnelFigures, FunnelMode, FunnelReport, FunnelRequest,
-    PeriodPreset,
 };
 use crate::charts::ChartFigure;
 use crate::error::AppError;
@@ -511,7 +511,13 @@ pub fn FunnelPage() -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
     let ft = move || funnel_texts(ui.texts().lang);
-    let request = RwSignal::new(FunnelRequest::default());
+    let chosen = use_period().get_untracked();
+    let request = RwSignal::new(FunnelRequest {
+        preset: chosen.preset,
+        from: chosen.from,
+        to: chosen.to,
+        ..FunnelRequest::default()
+    });
     let reload = RwSignal::new(0u32);
     let live = RwSignal::new(false);
     let pipeline = RwSignal::new(None::<PipelineId>);
@@ -547,7 +553,6 @@ pub fn FunnelPage() -> impl IntoView {
         behind.set(None);
     };
     let parse_id = |ev: &leptos::ev::Event| event_target_value(ev).parse::<i64>().ok();
-    let custom = move || request.with(|r| r.preset == Some(PeriodPreset::Custom));
 
     view! {
         <h1>{move || ft().title}</h1>
@@ -572,35 +577,9 @@ pub fn FunnelPage() -> impl IntoView {
                     </label>
                 }).collect_view()}
             </fieldset>
-            <label>
-                <span>{move || ft().period}</span>
-                <select data-testid="funnel-period" on:change=move |ev| {
-                    let preset = event_target_value(&ev).parse().ok();
-                    set(&|r| r.preset = preset);
-                }>
-                    {PeriodPreset::iter().enumerate().map(|(i, p)| view! {
-                        <option value=p.as_str() prop:selected=move || request.with(|r| r.preset.unwrap_or(PeriodPreset::ThisMonth) == p)>
-                            {move || ft().presets[i]}
-                        </option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <Show when=custom>
-                <label>
-                    <span>{move || t().date_from}</span>
-                    <input type="date" data-testid="funnel-from" on:change=move |ev| {
-                        let v = Some(event_target_value(&ev));
-                        set(&|r| r.from = v.clone());
-                    } />
-                </label>
-                <label>
-                    <span>{move || t().date_to}</span>
-                    <input type="date" data-testid="funnel-to" on:change=move |ev| {
-                        let v = Some(event_target_value(&ev));
-                        set(&|r| r.to = v.clone());
-                    } />
-                </label>
-            </Show>
+            <PeriodFilter prefix="funnel" on_change=move |p: PeriodChoice| set(&|r| {
+                (r.preset, r.from, r.to) = (p.preset, p.from.clone(), p.to.clone());
+            }) />
             <label>
                 <span>{move || t().manager}</span>
                 <select data-testid="funnel-manager" on:change=move |ev| { let id = parse_id(&ev); set(&|r| r.manager_id = id); }>

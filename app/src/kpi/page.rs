@@ -3,12 +3,12 @@
 //! threshold for those who may set it. It reloads on any change it may see.
 
 use leptos::prelude::*;
-use strum::IntoEnumIterator;
 
 use super::server::{load_kpis, SetCallThreshold};
 use super::{KpiCounts, KpiReport, KpiRequest, KpiRow};
+use crate::funnel::csv;
 use crate::funnel::page::{clock, duration_text, encode, funnel_texts, percent, Compared, FunnelTexts};
-use crate::funnel::{csv, PeriodPreset};
+use crate::funnel::period::{use_period, PeriodChoice, PeriodFilter};
 use crate::norms::page::NormsPanel;
 use crate::pipeline::format_rubles;
 use crate::pipeline::server::board_options;
@@ -328,7 +328,9 @@ pub fn KpiPage() -> impl IntoView {
     let t = move || ui.texts();
     let kt = move || kpi_texts(ui.texts().lang);
     let ft = move || funnel_texts(ui.texts().lang);
-    let request = RwSignal::new(KpiRequest::default());
+    let chosen = use_period().get_untracked();
+    let request =
+        RwSignal::new(KpiRequest { preset: chosen.preset, from: chosen.from, to: chosen.to, ..KpiRequest::default() });
     let reload = RwSignal::new(0u32);
     let live = RwSignal::new(false);
     let options = LocalResource::new(board_options);
@@ -349,40 +351,13 @@ pub fn KpiPage() -> impl IntoView {
     let norms_manager = Memo::new(move |_| request.with(|r| r.manager_id));
     let norms_department = Memo::new(move |_| request.with(|r| r.department_id));
     let parse_id = |ev: &leptos::ev::Event| event_target_value(ev).parse::<i64>().ok();
-    let custom = move || request.with(|r| r.preset == Some(PeriodPreset::Custom));
 
     view! {
         <h1>{move || kt().title}</h1>
         <div class="filters" role="search">
-            <label>
-                <span>{move || ft().period}</span>
-                <select data-testid="kpi-period" on:change=move |ev| {
-                    let preset = event_target_value(&ev).parse().ok();
-                    request.update(|r| r.preset = preset);
-                }>
-                    {PeriodPreset::iter().enumerate().map(|(i, p)| view! {
-                        <option value=p.as_str() prop:selected=move || request.with(|r| r.preset.unwrap_or(PeriodPreset::ThisMonth) == p)>
-                            {move || ft().presets[i]}
-                        </option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <Show when=custom>
-                <label>
-                    <span>{move || t().date_from}</span>
-                    <input type="date" data-testid="kpi-from" on:change=move |ev| {
-                        let v = Some(event_target_value(&ev));
-                        request.update(|r| r.from = v);
-                    } />
-                </label>
-                <label>
-                    <span>{move || t().date_to}</span>
-                    <input type="date" data-testid="kpi-to" on:change=move |ev| {
-                        let v = Some(event_target_value(&ev));
-                        request.update(|r| r.to = v);
-                    } />
-                </label>
-            </Show>
+            <PeriodFilter prefix="kpi" on_change=move |p: PeriodChoice| request.update(|r| {
+                (r.preset, r.from, r.to) = (p.preset, p.from, p.to);
+            }) />
             <label>
                 <span>{move || t().manager}</span>
                 <select data-testid="kpi-manager" on:change=move |ev| { let id = parse_id(&ev); request.update(|r| r.manager_id = id); }>

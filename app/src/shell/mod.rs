@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let ui = UiState { me: Resource::new(|| (), |_| me()), guest_locale: RwSignal::new(Locale::Ru) };
     provide_context(ui);
+    provide_context(crate::funnel::period::ReportPeriod(RwSignal::new(Default::default())));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/voronka.css" />
