@@ -123,8 +123,9 @@ async fn fifty_movers_lose_and_double_nothing() {
         assert_eq!(events_total, made, "every move answered as made is in the history exactly once");
         server.stop().await;
 
-        // Moves made together write their roll-up changes together: the sums
-        // must be what a rebuild from the records gives.
+        // Each move added its changes to the roll-ups, committed in groups
+        // (SQLite) or side by side (PostgreSQL): the sums must be what a
+        // rebuild from the records gives.
         let rolled = db.roll_ups().await;
         assert!(rolled.iter().any(|r| r[0] == "kpi_days"), "{backend:?}: some moves closed deals");
         let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
