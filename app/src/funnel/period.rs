@@ -6,6 +6,7 @@ use strum::IntoEnumIterator;
 
 use super::page::funnel_texts;
 use super::PeriodPreset;
+use crate::i18n::Texts;
 use crate::shell::use_ui;
 
 /// A period as the person picked it: a preset, or `Custom` with two dates
@@ -36,7 +37,6 @@ pub fn PeriodFilter(
     on_change: Callback<PeriodChoice>,
 ) -> impl IntoView {
     let ui = use_ui();
-    let t = move || ui.texts();
     let ft = move || funnel_texts(ui.texts().lang);
     let period = use_period();
     let change = move |edit: &dyn Fn(&mut PeriodChoice)| {
@@ -44,7 +44,22 @@ pub fn PeriodFilter(
         on_change.run(period.get_untracked());
     };
     let custom = move || period.with(|p| p.preset == Some(PeriodPreset::Custom));
-    let date = move |end: fn(&PeriodChoice) -> &Option<String>| period.with(|p| end(p).clone().unwrap_or_default());
+    // One of the custom period's two ends: its label, test id suffix and field.
+    let date_input = move |label: fn(&Texts) -> &'static str,
+                           end: &'static str,
+                           field: fn(&mut PeriodChoice) -> &mut Option<String>| {
+        view! {
+            <label>
+                <span>{move || label(ui.texts())}</span>
+                <input type="date" data-testid=format!("{prefix}-{end}")
+                    prop:value=move || field(&mut period.get()).clone().unwrap_or_default()
+                    on:change=move |ev| {
+                        let v = Some(event_target_value(&ev));
+                        change(&|p| *field(p) = v.clone());
+                    } />
+            </label>
+        }
+    };
     view! {
         <label>
             <span>{move || ft().period}</span>
@@ -60,22 +75,8 @@ pub fn PeriodFilter(
             </select>
         </label>
         <Show when=custom>
-            <label>
-                <span>{move || t().date_from}</span>
-                <input type="date" data-testid=format!("{prefix}-from") prop:value=move || date(|p| &p.from)
-                    on:change=move |ev| {
-                        let v = Some(event_target_value(&ev));
-                        change(&|p| p.from = v.clone());
-                    } />
-            </label>
-            <label>
-                <span>{move || t().date_to}</span>
-                <input type="date" data-testid=format!("{prefix}-to") prop:value=move || date(|p| &p.to)
-                    on:change=move |ev| {
-                        let v = Some(event_target_value(&ev));
-                        change(&|p| p.to = v.clone());
-                    } />
-            </label>
+            {date_input(|t| t.date_from, "from", |p| &mut p.from)}
+            {date_input(|t| t.date_to, "to", |p| &mut p.to)}
         </Show>
     }
 }
