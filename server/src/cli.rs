@@ -82,9 +82,12 @@ pub enum Command {
         /// Board loads per case; moves measured one at a time are five times as many.
         #[arg(long, default_value_t = 200)]
         rounds: usize,
-        /// How long the parallel move run lasts.
+        /// How long each parallel move run lasts.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Tasks moving deals at once, one parallel run per number (`8,64`).
+        #[arg(long, value_delimiter = ',', default_value = "8")]
+        movers: Vec<usize>,
     },
     /// Start the server, open many live streams as one signed-in admin and
     /// time how long one deal move takes to reach all of them. Loads the demo
@@ -144,12 +147,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 })?;
             println!("Created {} ({}) with id {}.", user.email, <&str>::from(new.role), user.id);
         }
-        Command::Bench { deals, events_per_deal, activities_per_deal, keep_data, rounds, seconds } => {
+        Command::Bench { deals, events_per_deal, activities_per_deal, keep_data, rounds, seconds, movers } => {
             if !keep_data {
                 let scale = crate::bench::Scale { deals, events_per_deal, activities_per_deal };
                 crate::bench::generate(db.storage.as_ref(), scale, 2026).await?;
             }
-            crate::bench::measure(db.storage.clone(), rounds, seconds).await?;
+            crate::bench::measure(db.storage.clone(), rounds, seconds, &movers).await?;
         }
         Command::BenchLive { clients, moves } => {
             if db.storage.count_users().await? == 0 {
