@@ -282,14 +282,15 @@ pub fn day_changes(before: &[Reach], after: &[Reach]) -> BTreeMap<DayKey, Totals
 pub const TIME_BLOCK_DAYS: Day = 8;
 
 /// The histogram bucket of a time in stage: its number of decimal digits and
-/// its leading digit (`time_bucket` of `funnel_reach` computes the same in
-/// SQL). A bucket is 1.1 to 2 times as wide as the last, and a later bucket
-/// holds only longer times, so the middle of a set of times lies in the
-/// bucket where the running count passes half.
+/// its first two digits (`time_bucket` of `funnel_reach` computes the same in
+/// SQL), 90 buckets to a decade, each no wider than a tenth of its shortest
+/// time. A later bucket holds only longer times, so the middle of a set of
+/// times lies in the bucket where the running count passes half.
 pub fn time_bucket(time_ms: i64) -> i64 {
     let t = time_ms.max(0);
     let digits = t.checked_ilog10().unwrap_or(0) + 1;
-    i64::from(digits) * 10 + t / 10_i64.pow(digits - 1)
+    let leading = if digits < 2 { t } else { t / 10_i64.pow(digits - 2) };
+    i64::from(digits) * 100 + leading
 }
 
 /// Where a row of the time histogram sits: everyone's finished times of one

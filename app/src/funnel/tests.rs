@@ -472,7 +472,19 @@ fn charts_draw_exactly_the_report_figures() {
 
 #[test]
 fn time_buckets_follow_digits_and_keep_order() {
-    let cases = [(-5, 10), (0, 10), (7, 17), (10, 21), (12, 21), (99, 29), (100, 31), (86_400_000, 88)];
+    let cases = [
+        (-5, 100),
+        (0, 100),
+        (7, 107),
+        (10, 210),
+        (12, 212),
+        (99, 299),
+        (100, 310),
+        (109, 310),
+        (110, 311),
+        (86_400_000, 886),
+        (i64::MAX, 1992),
+    ];
     for (time, bucket) in cases {
         assert_eq!(time_bucket(time), bucket, "{time}");
     }

@@ -611,7 +611,7 @@ impl Store {
 
     /// Everyone's medians, of one client type if asked: each step's histogram
     /// of the period names the bucket that holds its middle time, and only
-    /// that bucket's times are read (about a tenth of the period's). `None`
+    /// that bucket's times are read (a few hundredths of the period's). `None`
     /// when the histogram does not match the times.
     async fn medians_of_middle_buckets(
         &self,
