@@ -427,8 +427,10 @@ async fn measure_goals(
     let mut rng = StdRng::seed_from_u64(11);
     let mut times = Vec::with_capacity(rounds + 1);
     let mut requests = 0;
-    // One round more than asked: the first reads pages no earlier phase touched
-    // and is printed on its own, not mixed into the figures of a running server.
+    // One round more than asked: the first, several times slower than the
+    // rest (pages and statements no earlier phase read or prepared), is
+    // printed on its own; the goals job of a running server recounts after
+    // every change and does not start cold.
     for i in 0..=rounds {
         random_move(storage, pipelines, &mut rng, deals, actor, format!("bench-goal-{i}-{}", now_ms())).await;
         let started = Instant::now();
