@@ -86,8 +86,8 @@ pub enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         /// Tasks moving deals at once, one parallel run per number (`8,64`).
-        #[arg(long, value_delimiter = ',', default_value = "8")]
-        movers: Vec<usize>,
+        #[arg(long, value_delimiter = ',', default_value = "8", value_parser = clap::value_parser!(u64).range(1..))]
+        movers: Vec<u64>,
     },
     /// Start the server, open many live streams as one signed-in admin and
     /// time how long one deal move takes to reach all of them. Loads the demo

@@ -146,6 +146,20 @@ async fn create_user_validates_and_backup_passes_integrity_check() {
 }
 
 #[tokio::test]
+async fn bench_refuses_zero_movers_before_opening_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = voronka(dir.path(), None)
+        .args(["bench", "--keep-data", "--rounds", "1", "--seconds", "1", "--movers", "8,0"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--movers"), "{stderr}");
+    assert!(!dir.path().join("voronka.db").exists(), "the database was opened");
+}
+
+#[tokio::test]
 async fn bench_live_delivers_every_move_to_every_stream() {
     for backend in BACKENDS {
         let dir = tempfile::tempdir().unwrap();

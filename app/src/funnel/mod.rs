@@ -283,8 +283,8 @@ pub const TIME_BLOCK_DAYS: Day = 8;
 
 /// The histogram bucket of a time in stage: its number of decimal digits and
 /// its first two digits (`time_bucket` of `funnel_reach` computes the same in
-/// SQL), 90 buckets to a decade, each no wider than a tenth of its shortest
-/// time. A later bucket holds only longer times, so the middle of a set of
+/// SQL): 90 buckets to a decade, each at most a tenth as wide as its
+/// shortest time (below 10 ms, one per millisecond). A later bucket holds only longer times, so the middle of a set of
 /// times lies in the bucket where the running count passes half.
 pub fn time_bucket(time_ms: i64) -> i64 {
     let t = time_ms.max(0);

@@ -284,7 +284,7 @@ async fn random_move(
 }
 
 /// Prints board load and move figures for the data in `storage`.
-pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64, movers: &[usize]) -> anyhow::Result<()> {
+pub async fn measure(storage: Arc<dyn Storage>, rounds: usize, seconds: u64, movers: &[u64]) -> anyhow::Result<()> {
     let pipelines = storage.pipelines(1).await?;
     let users = storage.users(1, Visibility::All).await?;
     let managers: Vec<&app::org::User> = users.iter().filter(|u| u.role == app::access::Role::Manager).collect();
@@ -377,13 +377,13 @@ async fn measure_parallel_moves(
     pipelines: &[app::pipeline::Pipeline],
     deals: i64,
     actor: i64,
-    movers: usize,
+    movers: u64,
     seconds: u64,
 ) -> anyhow::Result<()> {
     let moved = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
-    for t in 0..movers as u64 {
+    for t in 0..movers {
         let (storage, moved, pipelines) = (storage.clone(), moved.clone(), pipelines.to_vec());
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(100 + t);
