@@ -7,7 +7,9 @@
 //!   per-person, per-day roll-up the counts are read from
 //! - [`server`] — server functions: the report, the call-length threshold
 //! - [`page`] — the KPI page
+//! - [`chart`] — the page's chart: one KPI per person, now and before
 
+pub mod chart;
 pub mod page;
 pub mod server;
 pub mod shares;

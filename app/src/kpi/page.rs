@@ -1,11 +1,15 @@
 //! The KPI page: period and whose figures, tiles with the previous period
-//! beside each, a row per person and department, CSV, and the call-length
-//! threshold for those who may set it. It reloads on any change it may see.
+//! beside each, one KPI per person as a chart, a row per person and
+//! department, CSV, and the call-length threshold for those who may set it.
+//! It reloads on any change it may see.
 
 use leptos::prelude::*;
 
+use super::chart::{chart_title, people_chart, PeopleChartTable, DEFAULT_CHART_METRIC};
 use super::server::{load_kpis, SetCallThreshold};
 use super::{KpiCounts, KpiReport, KpiRequest, KpiRow};
+use crate::charts::ChartFigure;
+use crate::funnel::charts::manager_chart_rem;
 use crate::funnel::csv;
 use crate::funnel::page::{clock, duration_text, encode, funnel_texts, percent, Compared, FunnelTexts};
 use crate::funnel::period::{use_period, PeriodChoice, PeriodFilter};
@@ -16,7 +20,7 @@ use crate::shell::use_ui;
 
 /// How a figure reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shown {
+pub enum Shown {
     Count,
     Money,
     Share,
@@ -27,11 +31,11 @@ enum Shown {
 
 /// One KPI: its id (test id and CSV order), the words' index, and its value.
 #[derive(Clone, Copy)]
-struct Metric {
-    id: &'static str,
-    value: fn(&KpiCounts) -> Option<f64>,
-    shown: Shown,
-    lower_is_better: bool,
+pub struct Metric {
+    pub id: &'static str,
+    pub value: fn(&KpiCounts) -> Option<f64>,
+    pub shown: Shown,
+    pub lower_is_better: bool,
 }
 
 const fn metric(id: &'static str, value: fn(&KpiCounts) -> Option<f64>, shown: Shown) -> Metric {
@@ -39,7 +43,7 @@ const fn metric(id: &'static str, value: fn(&KpiCounts) -> Option<f64>, shown: S
 }
 
 /// Every KPI in page order; [`KpiTexts::metrics`] names them in the same order.
-const METRICS: [Metric; 17] = [
+pub const METRICS: [Metric; 17] = [
     metric("won", |c| Some(c.won as f64), Shown::Count),
     metric("revenue", |c| Some(c.revenue as f64), Shown::Money),
     metric("average-deal", |c| c.average_deal().map(|v| v as f64), Shown::Money),
@@ -76,6 +80,11 @@ pub struct KpiTexts {
     pub saved: &'static str,
     pub no_people: &'static str,
     pub table_caption: &'static str,
+    pub minutes_short: &'static str,
+    pub this_period: &'static str,
+    /// Follows a KPI's name in the chart's title.
+    pub per_person: &'static str,
+    pub chart_metric: &'static str,
 }
 
 pub static RU: KpiTexts = KpiTexts {
@@ -109,6 +118,10 @@ pub static RU: KpiTexts = KpiTexts {
     saved: "Сохранено",
     no_people: "За этот период у выбранных сотрудников нет данных.",
     table_caption: "Показатели по сотрудникам и отделам; в скобках — предыдущий период",
+    minutes_short: "мин",
+    this_period: "Этот период",
+    per_person: "по сотрудникам",
+    chart_metric: "Показатель на графике",
 };
 
 pub static EN: KpiTexts = KpiTexts {
@@ -142,6 +155,10 @@ pub static EN: KpiTexts = KpiTexts {
     saved: "Saved",
     no_people: "The chosen people have no figures in this period.",
     table_caption: "KPIs per person and department; the previous period in brackets",
+    minutes_short: "min",
+    this_period: "This period",
+    per_person: "per person",
+    chart_metric: "KPI on the chart",
 };
 
 fn kpi_texts(lang: &str) -> &'static KpiTexts {
@@ -155,7 +172,7 @@ fn kpi_texts(lang: &str) -> &'static KpiTexts {
 /// Which metrics each tile group holds, by index into [`METRICS`].
 const GROUPS: [std::ops::Range<usize>; 3] = [0..8, 8..15, 15..17];
 
-fn shown_text(m: &Metric, value: Option<f64>, kt: &KpiTexts, ft: &FunnelTexts) -> String {
+pub fn shown_text(m: &Metric, value: Option<f64>, kt: &KpiTexts, ft: &FunnelTexts) -> String {
     let Some(v) = value else { return "—".into() };
     match m.shown {
         Shown::Count => format!("{}", v as i64),
@@ -351,6 +368,8 @@ pub fn KpiPage() -> impl IntoView {
     let norms_manager = Memo::new(move |_| request.with(|r| r.manager_id));
     let norms_department = Memo::new(move |_| request.with(|r| r.department_id));
     let parse_id = |ev: &leptos::ev::Event| event_target_value(ev).parse::<i64>().ok();
+    let shown = Memo::new(move |_| report.get().and_then(Result::ok));
+    let chart_metric = RwSignal::new(DEFAULT_CHART_METRIC);
 
     view! {
         <h1>{move || kt().title}</h1>
@@ -377,14 +396,18 @@ pub fn KpiPage() -> impl IntoView {
         </div>
         <NormsPanel manager_id=norms_manager.into() department_id=norms_department.into() reload />
         {move || match report.get() {
-            None => view! { <p class="loading">{t().loading}</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any(),
-            Some(Ok(r)) => {
+            None => Some(view! { <p class="loading">{t().loading}</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any()),
+            Some(Ok(_)) => None,
+        }}
+        // Outside the report's own rendering, so a live reload updates the chart in place.
+        <Show when=move || shown.with(Option::is_some)>
+            <div data-testid="kpi">
+            {move || shown.get().map(|r| {
                 let (kt, ft) = (kt(), ft());
                 let file = format!("kpi-{}-{}.csv", r.from_text, r.to_text);
                 let href = format!("data:text/csv;charset=utf-8,{}", encode(&report_csv(&r, kt, ft)));
                 view! {
-                    <div data-testid="kpi">
                     <p class="meta row">
                         <span data-testid="period">{format!("{} — {}", r.from_text, r.to_text)}</span>
                         <span class="muted">{format!("{}: {} — {}", ft.previous, r.previous_from_text, r.previous_to_text)}</span>
@@ -395,13 +418,44 @@ pub fn KpiPage() -> impl IntoView {
                         <a class="button" data-testid="kpi-csv" download=file href=href>{ft.export}</a>
                     </p>
                     <Threshold seconds=r.call_threshold_s may_configure=r.may_configure kt draft save />
-                    <Tiles report=r.clone() kt ft />
-                    <h2>{t().manager}</h2>
-                    <PeopleTable report=r.clone() kt ft />
+                    <Tiles report=r kt ft />
+                }
+            })}
+            <h2>{move || t().manager}</h2>
+            // Nobody to draw: the table below says so.
+            <Show when=move || shown.with(|r| r.as_ref().is_some_and(|r| !r.people.is_empty()))>
+                <label class="chart-choice">
+                    <span>{move || kt().chart_metric}</span>
+                    <select data-testid="kpi-chart-metric" prop:value=move || chart_metric.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                                chart_metric.set(i.min(METRICS.len() - 1));
+                            }
+                        }>
+                        {move || kt().metrics.iter().enumerate()
+                            .map(|(i, name)| view! { <option value=i.to_string()>{*name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <ChartFigure id="chart-kpi"
+                    title=Signal::derive(move || chart_title(chart_metric.get(), kt()))
+                    option=Signal::derive(move || {
+                        shown.with(|r| r.as_ref().map(|r| people_chart(r, chart_metric.get(), kt(), ft())))
+                    })
+                    table=move || shown.get().map(|r| view! {
+                        <PeopleChartTable report=r metric=chart_metric.get() kt=kt() ft=ft() />
+                    })
+                    height_rem=Signal::derive(move || {
+                        manager_chart_rem(shown.with(|r| r.as_ref().map_or(0, |r| r.people.len())))
+                    }) />
+            </Show>
+            {move || shown.get().map(|r| {
+                let (kt, ft) = (kt(), ft());
+                view! {
+                    <PeopleTable report=r kt ft />
                     <p class="muted">{kt.unassigned_hint}</p>
-                    </div>
-                }.into_any()
-            }
-        }}
+                }
+            })}
+            </div>
+        </Show>
     }
 }

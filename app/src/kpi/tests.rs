@@ -253,3 +253,70 @@ mod shares {
         assert_eq!(d, KpiCounts::default());
     }
 }
+
+#[test]
+fn the_chart_reads_each_kpi_in_its_unit() {
+    use page::METRICS;
+    let metric = |id: &str| METRICS.iter().find(|m| m.id == id).unwrap();
+    let c = KpiCounts {
+        won: 3,
+        revenue: 60_199,
+        leads: 3,
+        leads_converted: 2,
+        leads_answered: 2,
+        response_ms: 2 * 90_000 + 6_000,
+        cycle_ms: 7 * 86_400_000,
+        ..KpiCounts::default()
+    };
+    assert_eq!(chart::chart_value(metric("won"), &c), Some(3.0));
+    // 601.99 ₽ reads 601 ₽ on the page; the bar is as long.
+    assert_eq!(chart::chart_value(metric("revenue"), &c), Some(601.0));
+    // 2 of 3 leads: 66.7 %.
+    assert_eq!(chart::chart_value(metric("lead-conversion"), &c), Some(66.7));
+    // 93 s on average: 1.6 minutes.
+    assert_eq!(chart::chart_value(metric("first-response"), &c), Some(1.6));
+    // 7 days over 3 deals: 2.3 days.
+    assert_eq!(chart::chart_value(metric("cycle"), &c), Some(2.3));
+    // Nothing to divide by: no bar rather than a bar of 0.
+    assert_eq!(chart::chart_value(metric("csat"), &c), None);
+    assert_eq!(chart::chart_title(1, &page::RU), "Выручка по сотрудникам, ₽");
+    assert_eq!(chart::chart_title(0, &page::EN), "Deals won per person");
+    assert_eq!(chart::chart_title(9, &page::RU), "Время первого ответа по сотрудникам, мин");
+}
+
+#[test]
+fn the_chart_draws_every_person_now_and_before_in_table_order() {
+    use serde_json::json;
+    let report = KpiReport {
+        from_text: String::new(),
+        to_text: String::new(),
+        previous_from_text: String::new(),
+        previous_to_text: String::new(),
+        current: KpiCounts::default(),
+        previous: KpiCounts::default(),
+        people: vec![row(1, Some(1), 4), row(2, Some(1), 0), row(3, None, 7)],
+        departments: vec![],
+        call_threshold_s: 30,
+        may_configure: false,
+        computed_at: 0,
+    };
+    let option = crate::charts::echarts_option(&chart::people_chart(
+        &report,
+        0,
+        &page::RU,
+        crate::funnel::page::funnel_texts("ru"),
+    ));
+    // Drawn bottom-up, so the list is reversed to read top-down like the table.
+    assert_eq!(option["yAxis"]["data"], json!(["p3", "p2", "p1"]));
+    assert_eq!(option["series"][0]["name"], "Этот период");
+    assert_eq!(option["series"][0]["data"], json!([7.0, 0.0, 4.0]));
+    assert_eq!(option["series"][1]["data"], json!([14.0, 0.0, 8.0]));
+    // A share nobody can have (no deals closed) is a gap, not a zero.
+    let rates = crate::charts::echarts_option(&chart::people_chart(
+        &report,
+        3,
+        &page::RU,
+        crate::funnel::page::funnel_texts("ru"),
+    ));
+    assert_eq!(rates["series"][0]["data"][1], json!(null));
+}
