@@ -22,6 +22,23 @@ test('a manager adds a lead, cannot refuse it without a reason, then turns anoth
 
   const row = page.locator('tr', { hasText: title });
   await expect(row).toContainText('Новый');
+  await expect(row.getByTestId('first-response')).toHaveText('ещё нет');
+
+  // A call back is the lead's first response: a bad length changes nothing,
+  // a good one is logged and shows how long the lead waited.
+  await row.getByRole('button', { name: 'Записать звонок' }).click();
+  const log = page.locator('form.log-activity');
+  await log.getByLabel('Длительность, мин').fill('-1');
+  await log.getByRole('button', { name: 'Записать' }).click();
+  await expect(log.getByRole('alert')).toHaveText('Длительность, мин: не может быть отрицательной');
+  await expect(row.getByTestId('first-response')).toHaveText('ещё нет');
+  const note = `Перезвонил ${info.project.name} ${Date.now()}`;
+  await log.getByLabel('Длительность, мин').fill('1,5');
+  await log.getByLabel('Комментарий').fill(note);
+  await log.getByRole('button', { name: 'Записать' }).click();
+  await expect(log).toBeHidden();
+  await expect(row.getByTestId('first-response')).toHaveText(/^\d+ мин$/);
+  await expect(row).toContainText('Новый');
   await row.getByRole('button', { name: 'Изменить' }).click();
   const edit = page.getByTestId('edit-lead');
   await edit.getByLabel('Название').fill('');
@@ -48,4 +65,11 @@ test('a manager adds a lead, cannot refuse it without a reason, then turns anoth
   await row.getByRole('link', { name: 'Открыть сделку' }).click();
   await expect(page.getByRole('heading', { name: title })).toBeVisible();
   await expect(page.getByTestId('deal-stage')).toHaveText('Новая');
+
+  // The call is in the activities list, linked to the lead.
+  await page.goto('/activities');
+  await page.waitForSelector('body[data-hydrated]');
+  const call = page.getByTestId('activities').locator('tr', { hasText: note });
+  await expect(call).toContainText('1 мин 30 с');
+  await expect(call.getByRole('link', { name: title })).toHaveAttribute('href', '/leads');
 });

@@ -748,7 +748,7 @@ fn CallDialog() -> impl IntoView {
                 <div class="dialog-backdrop" on:keydown=move |ev| if ev.key() == "Escape" { close() }>
                     <div class="dialog card" role="dialog" aria-modal="true" aria-label=move || t().log_call data-testid="call-dialog">
                         <p class="muted">{card.title.clone()}</p>
-                        <super::deal::LogActivity deal_id=card.id on_logged=logged />
+                        <super::deal::LogActivity on=super::deal::LoggedOn::Deal(card.id) on_logged=logged />
                         <div class="actions">
                             <button type="button" on:click=move |_| close()>{move || t().close}</button>
                         </div>

@@ -6,26 +6,16 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::params::ParamsMap;
 
 use super::activities::{call_length, EditActivity};
-use super::lists::{finish_edit, when, SaveOrCancel};
+use super::lists::{finish_edit, span, when, SaveOrCancel};
 use super::server::{board_options, get_deal, list_pipelines, log_activity, update_deal};
 use super::{
     format_rubles, parse_rubles, rubles_for_input, time_in_stages, ActivityKind, DealEdit, DealEventKind, DealId,
-    DealPage as DealData, NewActivityForm, StageId,
+    DealPage as DealData, LeadId, NewActivityForm, StageId,
 };
 use crate::access::{Action, Module, Scope};
 use crate::error::{AppError, Problem};
 use crate::i18n::SOURCE_KEYS;
 use crate::shell::{use_ui, ErrorPage, FormError};
-
-/// "3 d 4 h" or "25 min" for a span of time.
-fn span(ms: i64) -> String {
-    let minutes = ms / 60_000;
-    match (minutes / 1440, (minutes % 1440) / 60, minutes % 60) {
-        (0, 0, m) => format!("{m} min"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, h, _) => format!("{d} d {h} h"),
-    }
-}
 
 #[component]
 pub fn DealPage() -> impl IntoView {
@@ -111,7 +101,7 @@ fn DealView(
             {page.deal.closed_at.map(|c| view! { <div><span class="muted">{move || t().closed_at}</span><strong>{when(c)}</strong></div> })}
             {page.deal.loss_reason.clone().map(|r| view! { <div><span class="muted">{move || t().loss_reason}</span><strong>{r}</strong></div> })}
         </section>
-        <LogActivity deal_id on_logged=Callback::new(move |_| reload.update(|n| *n += 1)) />
+        <LogActivity on=LoggedOn::Deal(deal_id) on_logged=Callback::new(move |_| reload.update(|n| *n += 1)) />
         {(page.deal.closed_at.is_some() && can_edit()).then(|| view! {
             <RateDeal deal_id csat=page.deal.csat nps=page.deal.nps reload />
         })}
@@ -120,7 +110,7 @@ fn DealView(
             <table>
                 <tbody>
                     {spent.into_iter().map(|(stage, ms)| view! {
-                        <tr><th scope="row">{move || stage_name(Some(stage))}</th><td>{span(ms)}</td></tr>
+                        <tr><th scope="row">{move || stage_name(Some(stage))}</th><td>{move || span(ms, t())}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
@@ -293,10 +283,17 @@ fn EditDeal(
     }
 }
 
-/// Logs a call (or a meeting, proposal, chat, note) on a deal; used on the
-/// deal's page and from a card on the board.
+/// What a logged activity is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoggedOn {
+    Deal(DealId),
+    Lead(LeadId),
+}
+
+/// Logs a call (or a meeting, proposal, chat, note) on a deal or a lead; used
+/// on the deal's page, from a card on the board and from the leads list.
 #[component]
-pub fn LogActivity(deal_id: DealId, #[prop(into)] on_logged: Callback<()>) -> impl IntoView {
+pub fn LogActivity(on: LoggedOn, #[prop(into)] on_logged: Callback<()>) -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
     let kind = RwSignal::new(ActivityKind::CallOut);
@@ -325,8 +322,14 @@ pub fn LogActivity(deal_id: DealId, #[prop(into)] on_logged: Callback<()>) -> im
         };
         let form = NewActivityForm {
             kind: kind.get_untracked(),
-            deal_id: Some(deal_id),
-            lead_id: None,
+            deal_id: match on {
+                LoggedOn::Deal(deal) => Some(deal),
+                LoggedOn::Lead(_) => None,
+            },
+            lead_id: match on {
+                LoggedOn::Lead(lead) => Some(lead),
+                LoggedOn::Deal(_) => None,
+            },
             duration_s,
             note: note.get_untracked(),
         };

@@ -1,11 +1,12 @@
 //! The leads list: newest first, filtered by status and text, a page at a
-//! time; a form for a new lead; taking one on, refusing it with a reason or
-//! turning it into a deal.
+//! time; a form for a new lead; logging a call on one, taking it on,
+//! refusing it with a reason or turning it into a deal.
 
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
-use super::lists::{finish_edit, when, LeadSort, ListBody, Order, SortHeader};
+use super::deal::{LogActivity, LoggedOn};
+use super::lists::{finish_edit, span, when, LeadSort, ListBody, Order, SortHeader};
 use super::server::{create_lead, list_leads, list_pipelines, set_lead_status, update_lead};
 use super::{Lead, LeadEdit, LeadFilter, LeadPage, LeadStatus, NewLeadForm};
 use crate::access::{Action, Module, Scope};
@@ -62,6 +63,7 @@ pub fn LeadsPage() -> impl IntoView {
                         <SortHeader order by=LeadSort::Responsible label=Signal::derive(move || t().responsible) page />
                         <SortHeader order by=LeadSort::Status label=Signal::derive(move || t().status) page />
                         <SortHeader order by=LeadSort::Created label=Signal::derive(move || t().created_at) page />
+                        <th>{t().first_response}</th>
                         <th></th>
                     </tr>
                 </thead>
@@ -79,6 +81,7 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
     let t = move || ui.texts();
     let refusing = RwSignal::new(false);
     let editing = RwSignal::new(false);
+    let logging = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
     let for_edit = lead.clone();
     let id = lead.id;
@@ -97,6 +100,9 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
     let status = lead.status;
     let can_take = matches!(status, LeadStatus::New | LeadStatus::Disqualified);
     let can_close = matches!(status, LeadStatus::New | LeadStatus::InWork);
+    // A qualified lead's work goes on in its deal.
+    let can_log = status != LeadStatus::Qualified;
+    let waited = lead.first_response_at.map(|first| first - lead.created_at);
     view! {
         <tr>
             <td>{lead.title.clone()}<div class="muted">{lead.phone.clone()}</div></td>
@@ -109,7 +115,14 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
                 {lead.deal_id.map(|d| view! { <div><a href=format!("/deals/{d}")>{move || t().open_deal}</a></div> })}
             </td>
             <td class="nowrap">{when(lead.created_at)}</td>
+            <td class="nowrap" data-testid="first-response">
+                {move || waited.map_or_else(|| t().not_yet.to_string(), |ms| span(ms, t()))}
+            </td>
             <td class="actions">
+                {can_log.then(|| view! {
+                    <button type="button" aria-expanded=move || logging.get().to_string()
+                        on:click=move |_| logging.update(|l| *l = !*l)>{move || t().log_call}</button>
+                })}
                 <button type="button" on:click=move |_| editing.update(|e| *e = !*e)>{move || t().edit}</button>
                 {can_take.then(|| view! { <button type="button" on:click=move |_| change(LeadStatus::InWork, None)>{move || t().take_in_work}</button> })}
                 {can_close.then(|| view! {
@@ -125,8 +138,16 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
                 })}
             </td>
         </tr>
+        {move || logging.get().then(|| view! {
+            <tr class="editing"><td colspan="8" on:keydown=move |ev| if ev.key() == "Escape" { logging.set(false) }>
+                <LogActivity on=LoggedOn::Lead(id) on_logged=Callback::new(move |_| {
+                    logging.set(false);
+                    reload.update(|n| *n += 1);
+                }) />
+            </td></tr>
+        })}
         {move || editing.get().then(|| view! {
-            <tr class="editing"><td colspan="7"><EditLead lead=for_edit.clone() editing reload error /></td></tr>
+            <tr class="editing"><td colspan="8"><EditLead lead=for_edit.clone() editing reload error /></td></tr>
         })}
     }
 }

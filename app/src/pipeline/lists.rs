@@ -179,6 +179,17 @@ pub struct ActivityFilter {
 
 pub type ActivityList = Page<Activity>;
 
+/// "3 д 4 ч", "2 ч 5 мин" or "25 мин" for a span of time, cut to the
+/// minute: the two largest units are enough to compare stays and waits.
+pub fn span(ms: i64, t: &crate::i18n::Texts) -> String {
+    let minutes = ms.max(0) / 60_000;
+    match (minutes / 1440, (minutes % 1440) / 60, minutes % 60) {
+        (0, 0, m) => format!("{m} {}", t.minutes_short),
+        (0, h, m) => format!("{h} {} {m} {}", t.hours_short, t.minutes_short),
+        (d, h, _) => format!("{d} {} {h} {}", t.days_short, t.hours_short),
+    }
+}
+
 /// "12.03.2026 14:05" in the viewer's clock.
 pub fn when(ms: i64) -> String {
     #[cfg(feature = "hydrate")]
@@ -322,6 +333,18 @@ mod tests {
         let o = Order { by: DealSort::Amount, descending: true };
         assert_eq!(o.toggled(DealSort::Amount), Order { by: DealSort::Amount, descending: false });
         assert_eq!(o.toggled(DealSort::Title), Order { by: DealSort::Title, descending: true });
+    }
+
+    #[test]
+    fn spans_keep_their_two_largest_units_in_the_viewers_language() {
+        use crate::i18n::{EN, RU};
+        let minute = 60_000;
+        assert_eq!(span(59_999, &RU), "0 мин");
+        assert_eq!(span(25 * minute, &RU), "25 мин");
+        assert_eq!(span(125 * minute + 59_999, &RU), "2 ч 5 мин");
+        assert_eq!(span((3 * 1440 + 4 * 60 + 59) * minute, &RU), "3 д 4 ч");
+        assert_eq!(span(1440 * minute, &EN), "1 d 0 h");
+        assert_eq!(span(-5 * minute, &EN), "0 min", "a clock set back never shows a negative wait");
     }
 
     #[test]
