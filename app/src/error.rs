@@ -39,6 +39,10 @@ pub enum Problem {
     StillOpen,
     /// The goal is split into parts that count the same thing; change them first.
     HasParts,
+    /// Deals still stand here (a stage to archive or retype, a pipeline with open deals).
+    HasDeals,
+    /// The organisation's last active one of its kind (a pipeline) cannot go.
+    LastActive,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -96,6 +100,8 @@ impl AppError {
                     Problem::BeforeStart => t.err_before_start.into(),
                     Problem::StillOpen => t.err_still_open.into(),
                     Problem::HasParts => t.err_has_parts.into(),
+                    Problem::HasDeals => t.err_has_deals.into(),
+                    Problem::LastActive => t.err_last_active.into(),
                 };
                 format!("{}: {what}", t.field_name(field))
             }

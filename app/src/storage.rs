@@ -418,6 +418,9 @@ pub trait Storage: Send + Sync + 'static {
         name: &str,
         block_skips: bool,
     ) -> StorageResult<Pipeline>;
+    /// Archives a pipeline without open deals, or brings one back. The last
+    /// active pipeline stays: new deals and qualified leads need one.
+    async fn archive_pipeline(&self, org: OrgId, id: PipelineId, archived: bool) -> StorageResult<Pipeline>;
 
     /// One pipeline's columns: counts and totals of every visible deal, and the newest cards.
     async fn board(

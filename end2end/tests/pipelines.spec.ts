@@ -1,4 +1,10 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
+import { logIn, open } from '../helpers';
+
+/** A pipeline's card on the pipelines page, found by the name it was rendered with. */
+function pipelineCard(page: Page, name: string) {
+  return page.getByTestId('pipeline-card').filter({ has: page.locator(`input[value="${name}"]`) });
+}
 
 test('a head adds a stage to a pipeline, placed before won and lost', async ({ page }, info) => {
   await page.goto('/login');
@@ -11,7 +17,7 @@ test('a head adds a stage to a pipeline, placed before won and lost', async ({ p
   await page.getByRole('navigation', { name: nav, exact: true }).getByRole('link', { name: 'Воронки' }).click();
   await page.waitForSelector('body[data-hydrated]');
 
-  const repeat = page.locator('section.card', { has: page.getByRole('heading', { name: 'Повторные продажи' }) });
+  const repeat = pipelineCard(page, 'Повторные продажи');
   await expect(repeat.getByRole('textbox', { name: 'Имя' }).first()).toBeVisible();
   const before = await repeat.getByRole('textbox', { name: 'Имя' }).count();
   const name = `Доп ${info.project.name} ${Date.now() % 100000}`;
@@ -21,4 +27,37 @@ test('a head adds a stage to a pipeline, placed before won and lost', async ({ p
   // It goes before the won and lost stages.
   const names = await repeat.getByRole('textbox', { name: 'Имя' }).evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
   expect(names.slice(-3)).toEqual([name, 'Успешно', 'Провалена']);
+});
+
+test('a head renames a pipeline and archives it, but not one with open deals', async ({ page }, info) => {
+  await logIn(page, 'head2@voronka.demo');
+  await open(page, '/pipelines');
+  const name = `Тендеры ${info.project.name} ${Date.now() % 100000}`;
+  await page.getByRole('textbox', { name: 'Добавить воронку' }).fill(name);
+  await page.getByRole('button', { name: 'Добавить', exact: true }).last().click();
+  const card = pipelineCard(page, name);
+  await expect(card).toBeVisible();
+
+  // Renamed in place: the new name is saved when the field is left.
+  const renamed = `${name} 2026`;
+  await card.getByRole('textbox', { name: 'Название воронки' }).fill(renamed);
+  await card.getByRole('textbox', { name: 'Название воронки' }).press('Tab');
+  const again = pipelineCard(page, renamed);
+  await expect(again).toBeVisible();
+
+  // The demo's sales pipeline has open deals: it stays, with a clear reason.
+  await pipelineCard(page, 'Новые продажи').getByRole('button', { name: 'В архив' }).first().click();
+  await expect(page.getByRole('alert')).toHaveText('Воронка: здесь ещё есть сделки: сначала закройте или переместите их');
+  await expect(pipelineCard(page, 'Новые продажи').getByText('В архиве')).toHaveCount(0);
+
+  // The new one is empty: archived, it leaves the board's choice; restored, it comes back.
+  await again.getByRole('button', { name: 'В архив' }).first().click();
+  await expect(again.getByText('В архиве', { exact: true })).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await open(page, '/board');
+  await expect(page.getByTestId('board-pipeline').locator('option', { hasText: 'Новые продажи' })).toHaveCount(1);
+  await expect(page.getByTestId('board-pipeline').locator('option', { hasText: renamed })).toHaveCount(0);
+  await open(page, '/pipelines');
+  await pipelineCard(page, renamed).getByRole('button', { name: 'Вернуть' }).first().click();
+  await expect(pipelineCard(page, renamed).getByText('В архиве', { exact: true })).toHaveCount(0);
 });

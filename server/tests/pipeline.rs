@@ -109,12 +109,82 @@ async fn pipelines_are_set_up_by_heads_and_admins_only() {
                 "required": false, "stale_days": 3, "archived": true, "position": position});
             admin.call_json::<Stage>("stages/save", json!({ "form": form }))
         };
-        assert_eq!(archive(f.new, 0).await.unwrap_err(), AppError::invalid("stage", Problem::InUse));
+        assert_eq!(archive(f.new, 0).await.unwrap_err(), AppError::invalid("stage", Problem::HasDeals));
         let archived = archive(added.id, 2).await.unwrap();
         assert!(archived.archived);
         let b = board(&manager, f.pipeline, json!({})).await.unwrap();
         assert!(b.columns.iter().all(|c| c.stage.id != added.id), "archived stages leave the board");
         assert_eq!(deal_ids(&b), vec![deal]);
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn a_pipeline_is_renamed_and_archived_only_when_nothing_open_needs_it() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let (head, _) = signed_in(&server, org.head_a).await;
+        let (manager, _) = signed_in(&server, org.manager_a).await;
+        let f = set_up_funnel(&admin, false).await;
+        async fn archive(c: &Client, id: i64, archived: bool) -> Result<Pipeline, AppError> {
+            c.call("pipelines/archive", &[("id", &id.to_string()), ("archived", &archived.to_string())]).await
+        }
+        let active = |pipelines: Vec<Pipeline>| -> Vec<(String, bool)> {
+            pipelines.into_iter().map(|p| (p.name, p.archived)).collect()
+        };
+
+        // The only pipeline cannot go: new deals need one.
+        assert_eq!(
+            archive(&admin, f.pipeline, true).await.unwrap_err(),
+            AppError::invalid("pipeline", Problem::LastActive)
+        );
+        let second: Pipeline =
+            head.call("pipelines/save", &[("name", "Повторные"), ("block_skips", "false")]).await.unwrap();
+        let renamed: Pipeline = head
+            .call(
+                "pipelines/save",
+                &[("id", &second.id.to_string()), ("name", "Повторные продажи"), ("block_skips", "false")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(renamed.name, "Повторные продажи");
+        assert_eq!(archive(&manager, second.id, true).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(archive(&admin, second.id + 1000, true).await.unwrap_err(), AppError::NotFound);
+
+        // An open deal keeps its pipeline active; once it is won, the pipeline may go.
+        let deal = create_deal(&manager, second.id, "Допродажа", 500_00).await.unwrap();
+        assert_eq!(
+            archive(&head, second.id, true).await.unwrap_err(),
+            AppError::invalid("pipeline", Problem::HasDeals)
+        );
+        let before: Vec<Pipeline> = admin.call("pipelines", &[]).await.unwrap();
+        assert_eq!(active(before), [("Продажи".to_string(), false), ("Повторные продажи".to_string(), false)]);
+        let won = renamed.stages.iter().find(|s| s.kind == app::pipeline::StageKind::Won).unwrap().id;
+        move_deal(&manager, deal, won, 0, "win-1").await.unwrap();
+        let archived = archive(&head, second.id, true).await.unwrap();
+        assert!(archived.archived);
+
+        // Archived: no new deals there, its won deal and history stay, and the other one is now the last.
+        assert_eq!(
+            create_deal(&manager, second.id, "Ещё одна", 100_00).await.unwrap_err(),
+            AppError::invalid("pipeline", Problem::Unknown)
+        );
+        let page = deal_page(&manager, deal).await.unwrap();
+        assert_eq!((page.deal.card.stage_id, page.events.len()), (won, 2));
+        assert_eq!(
+            archive(&admin, f.pipeline, true).await.unwrap_err(),
+            AppError::invalid("pipeline", Problem::LastActive)
+        );
+
+        // Brought back, it takes deals again.
+        assert!(!archive(&admin, second.id, false).await.unwrap().archived);
+        create_deal(&manager, second.id, "Ещё одна", 100_00).await.unwrap();
+        let after: Vec<Pipeline> = admin.call("pipelines", &[]).await.unwrap();
+        assert_eq!(active(after), [("Продажи".to_string(), false), ("Повторные продажи".to_string(), false)]);
         server.stop().await;
         db.drop_db().await;
     }

@@ -315,7 +315,7 @@ pub fn BoardPage() -> impl IntoView {
             view! {
                 <label>
                     <span>{move || t().pipeline}</span>
-                    <select on:change=move |ev| pipeline.set(event_target_value(&ev).parse().ok())>{items}</select>
+                    <select data-testid="board-pipeline" on:change=move |ev| pipeline.set(event_target_value(&ev).parse().ok())>{items}</select>
                 </label>
             }
         })

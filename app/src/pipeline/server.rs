@@ -354,6 +354,15 @@ pub async fn save_pipeline(id: Option<PipelineId>, name: String, block_skips: bo
     Ok(ctx.storage().save_pipeline(auth.user.org_id, id, &name, block_skips).await?)
 }
 
+/// Archives a pipeline (it leaves the board and the report pickers, and takes
+/// no new deals; its closed deals and history stay) or brings it back.
+#[server(prefix = "/api", endpoint = "pipelines/archive")]
+pub async fn archive_pipeline(id: PipelineId, archived: bool) -> Result<Pipeline, AppError> {
+    let ctx = crate::access::guard::Ctx::get().await?;
+    let auth = ssr::pipeline_admin(&ctx).await?;
+    Ok(ctx.storage().archive_pipeline(auth.user.org_id, id, archived).await?)
+}
+
 /// Leads the caller may see, newest first, a page at a time.
 #[server(prefix = "/api", endpoint = "leads", input = server_fn::codec::Json)]
 pub async fn list_leads(filter: LeadFilter) -> Result<LeadPage, AppError> {

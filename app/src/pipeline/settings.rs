@@ -1,9 +1,10 @@
 //! Pipelines and their stages for heads and admins: add, rename, reorder,
-//! mark required, set stale days, archive (history keeps the name).
+//! mark required, set stale days, archive (history keeps the name). A
+//! pipeline is renamed and archived the same way.
 
 use leptos::prelude::*;
 
-use super::server::{list_pipelines, save_pipeline, save_stage};
+use super::server::{archive_pipeline, list_pipelines, save_pipeline, save_stage};
 use super::{Pipeline, Stage, StageForm, StageKind};
 use crate::error::AppError;
 use crate::shell::{use_ui, ErrorPage, FormError};
@@ -82,15 +83,25 @@ fn PipelineCard(pipeline: Pipeline, reload: RwSignal<u32>, error: RwSignal<Optio
             }
         });
     };
-    let (id, name, block) = (pipeline.id, pipeline.name.clone(), pipeline.block_skips);
+    let (id, block, archived) = (pipeline.id, pipeline.block_skips, pipeline.archived);
+    let name = StoredValue::new(pipeline.name.clone());
+    let done = move |result: Result<Pipeline, AppError>| match result {
+        Ok(_) => {
+            error.set(None);
+            reload.update(|n| *n += 1);
+        }
+        Err(e) => error.set(Some(e)),
+    };
     let toggle_block = move |_| {
-        let name = name.clone();
-        leptos::task::spawn_local(async move {
-            match save_pipeline(Some(id), name, !block).await {
-                Ok(_) => reload.update(|n| *n += 1),
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        let name = name.get_value();
+        leptos::task::spawn_local(async move { done(save_pipeline(Some(id), name, !block).await) });
+    };
+    let rename = move |ev: leptos::ev::Event| {
+        let new_name = event_target_value(&ev);
+        leptos::task::spawn_local(async move { done(save_pipeline(Some(id), new_name, block).await) });
+    };
+    let toggle_archived = move |_| {
+        leptos::task::spawn_local(async move { done(archive_pipeline(id, !archived).await) });
     };
     let count = pipeline.stages.len() as i32;
     let rows = pipeline
@@ -142,8 +153,15 @@ fn PipelineCard(pipeline: Pipeline, reload: RwSignal<u32>, error: RwSignal<Optio
         new_stage.set(String::new());
     };
     view! {
-        <section class="card">
-            <h2>{pipeline.name.clone()}</h2>
+        <section class="card" class:muted=archived data-testid="pipeline-card">
+            <div class="row pipeline-head">
+                <h2><input type="text" maxlength="60" class="title-input" aria-label=move || t().pipeline_name
+                    value=name.get_value() on:change=rename /></h2>
+                {archived.then(|| view! { <span class="badge first">{move || t().archived}</span> })}
+                <button type="button" on:click=toggle_archived>
+                    {move || if archived { t().restore } else { t().archive }}
+                </button>
+            </div>
             <label class="check">
                 <input type="checkbox" checked=block on:change=toggle_block />
                 <span>{move || t().block_skips}</span>

@@ -223,18 +223,19 @@ impl Store {
             .collect()
     }
 
-    async fn pipeline_stages(tx: &mut Tx, org: OrgId, pipeline: PipelineId) -> StorageResult<(bool, Vec<Stage>)> {
-        let block_skips: Option<bool> =
-            sqlx::query_scalar("SELECT block_skips FROM pipelines WHERE id = $1 AND org_id = $2")
+    /// Whether the pipeline blocks skips, whether it is archived, and its stages.
+    async fn pipeline_stages(tx: &mut Tx, org: OrgId, pipeline: PipelineId) -> StorageResult<(bool, bool, Vec<Stage>)> {
+        let head: Option<(bool, bool)> =
+            sqlx::query_as("SELECT block_skips, archived FROM pipelines WHERE id = $1 AND org_id = $2")
                 .bind(pipeline)
                 .bind(org)
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(other)?;
-        let Some(block_skips) = block_skips else {
+        let Some((block_skips, archived)) = head else {
             return Err(StorageError::Invalid("pipeline", Problem::Unknown));
         };
-        Ok((block_skips, Self::stages_of_pipeline(tx, pipeline).await?))
+        Ok((block_skips, archived, Self::stages_of_pipeline(tx, pipeline).await?))
     }
 
     /// A pipeline's stages in board order, archived ones included.
@@ -250,7 +251,7 @@ impl Store {
 
     async fn save_stage_impl(&self, org: OrgId, edit: &StageForm) -> StorageResult<Stage> {
         let mut tx = self.begin_write().await?;
-        let (_, mut stages) = Self::pipeline_stages(&mut tx, org, edit.pipeline_id).await?;
+        let (_, _, mut stages) = Self::pipeline_stages(&mut tx, org, edit.pipeline_id).await?;
         let steps_before = app::funnel::Steps::of(&stages);
         let id = match edit.id {
             Some(id) => {
@@ -264,10 +265,10 @@ impl Store {
                     .map_err(other)?;
                 // Deals in a stage keep what its kind means; an archived stage would hide them.
                 if deals > 0 && current.kind != edit.kind {
-                    return Err(StorageError::Invalid("kind", Problem::InUse));
+                    return Err(StorageError::Invalid("kind", Problem::HasDeals));
                 }
                 if deals > 0 && edit.archived && !current.archived {
-                    return Err(StorageError::Invalid("stage", Problem::InUse));
+                    return Err(StorageError::Invalid("stage", Problem::HasDeals));
                 }
                 sqlx::query(
                     "UPDATE stages SET name = $1, kind = $2, probability = $3, required = $4, stale_days = $5, \
@@ -332,7 +333,7 @@ impl Store {
             .await
             .map_err(other)?;
         // "Reached" depends on the order of the steps: a new order recounts the pipeline.
-        let (_, now) = Self::pipeline_stages(&mut tx, org, edit.pipeline_id).await?;
+        let (_, _, now) = Self::pipeline_stages(&mut tx, org, edit.pipeline_id).await?;
         if app::funnel::Steps::of(&now) != steps_before {
             Self::rebuild_pipeline_funnel(&mut tx, org, edit.pipeline_id).await?;
         }
@@ -400,6 +401,57 @@ impl Store {
                 id
             }
         };
+        tx.commit().await.map_err(other)?;
+        self.pipelines_impl(org).await?.into_iter().find(|p| p.id == id).ok_or(StorageError::NotFound)
+    }
+
+    async fn archive_pipeline_impl(&self, org: OrgId, id: PipelineId, archived: bool) -> StorageResult<Pipeline> {
+        let mut tx = self.begin_write().await?;
+        // Locks the organisation's pipelines (PostgreSQL row locks; SQLite
+        // writes one at a time anyway), so two people archiving the last two
+        // at once cannot both see the other one still active.
+        sqlx::query("UPDATE pipelines SET position = position WHERE org_id = $1")
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        let current: Option<bool> = sqlx::query_scalar("SELECT archived FROM pipelines WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(other)?;
+        let Some(current) = current else {
+            return Err(StorageError::NotFound);
+        };
+        if archived && !current {
+            let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pipelines WHERE org_id = $1 AND NOT archived")
+                .bind(org)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+            if active <= 1 {
+                return Err(StorageError::Invalid("pipeline", Problem::LastActive));
+            }
+            // Open deals would drop out of every board; closed ones stay in lists, reports and history.
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM deals d JOIN stages s ON s.id = d.stage_id \
+                 WHERE d.pipeline_id = $1 AND s.kind = 'open'",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+            if open > 0 {
+                return Err(StorageError::Invalid("pipeline", Problem::HasDeals));
+            }
+        }
+        sqlx::query("UPDATE pipelines SET archived = $1 WHERE id = $2")
+            .bind(archived)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
         tx.commit().await.map_err(other)?;
         self.pipelines_impl(org).await?.into_iter().find(|p| p.id == id).ok_or(StorageError::NotFound)
     }
@@ -885,7 +937,10 @@ impl Store {
     }
 
     async fn insert_deal(tx: &mut Tx, org: OrgId, actor: UserId, deal: &NewDeal, now_ms: i64) -> StorageResult<DealId> {
-        let (_, stages) = Self::pipeline_stages(tx, org, deal.pipeline_id).await?;
+        let (_, archived, stages) = Self::pipeline_stages(tx, org, deal.pipeline_id).await?;
+        if archived {
+            return Err(StorageError::Invalid("pipeline", Problem::Unknown));
+        }
         let first = stages
             .iter()
             .find(|s| !s.archived && s.kind == StageKind::Open)

@@ -690,6 +690,10 @@ impl Storage for Store {
         self.save_pipeline_impl(org, id, name, block_skips).await
     }
 
+    async fn archive_pipeline(&self, org: OrgId, id: PipelineId, archived: bool) -> StorageResult<Pipeline> {
+        self.archive_pipeline_impl(org, id, archived).await
+    }
+
     async fn board(
         &self,
         org: OrgId,
