@@ -224,6 +224,11 @@ fn trend(current: Option<f64>, previous: Option<f64>) -> &'static str {
     }
 }
 
+/// A count, or "—" where there is none (the last step has no next one to drop before).
+fn count_text(count: Option<i64>) -> String {
+    count.map_or_else(|| "—".into(), |n| n.to_string())
+}
+
 /// A figure with the previous period's value and an arrow beside it.
 #[component]
 pub(crate) fn Compared(
@@ -390,7 +395,11 @@ fn StepsTable(report: FunnelReport, t: &'static FunnelTexts, behind: RwSignal<Op
                         <Compared now=percent(c.from_first(i)) before=percent(p.from_first(i))
                             current=c.from_first(i) previous=p.from_first(i) />
                     </td>
-                    <td class="num">{c.dropped(i).map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num" data-testid="step-dropped">
+                        <Compared now=count_text(c.dropped(i)) before=count_text(p.dropped(i))
+                            current=c.dropped(i).map(|d| d as f64) previous=p.dropped(i).map(|d| d as f64)
+                            lower_is_better=true />
+                    </td>
                     <td class="num" data-testid="step-lost">
                         <button type="button" class="link" on:click=move |_| open(true) title=t.behind>
                             <Compared now=now.lost.to_string() before=was.lost.to_string()
