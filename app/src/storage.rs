@@ -406,6 +406,8 @@ pub trait Storage: Send + Sync + 'static {
     /// A person's notifications, newest first.
     async fn notices(&self, org: OrgId, user: UserId, limit: i64) -> StorageResult<Vec<Notice>>;
     async fn mark_notices_read(&self, org: OrgId, user: UserId, now_ms: i64) -> StorageResult<()>;
+    /// How many of a person's notifications are unread, all of them counted.
+    async fn unread_notices(&self, org: OrgId, user: UserId) -> StorageResult<i64>;
 
     /// Every pipeline of the organisation with its stages in order, archived ones included.
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>>;

@@ -1,4 +1,4 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, Locator, Page } from '@playwright/test';
 import { createDeal, drawn, logIn, open } from '../helpers';
 
 /** A goal figure such as "1 250 000 ₽" as a number of roubles. */
@@ -86,4 +86,34 @@ test('a manager reads goals but changes none, on a phone and a desktop', async (
   await expect(page.getByTestId('goals').or(page.getByText('Закрытых целей пока нет.'))).toBeVisible();
   await page.getByTestId('goals-tab-0').click();
   await expect(page.getByTestId('notices')).toBeVisible();
+});
+
+test('unread goal notifications wait on the goals link until read', async ({ page }, info) => {
+  // The goals job raised each head's daily summaries when the server started.
+  const phone = info.project.name === 'phone';
+  await logIn(page, phone ? 'head3@voronka.demo' : 'head1@voronka.demo');
+  const nav = page.getByRole('navigation', { name: phone ? 'main-phone' : 'main', exact: true });
+  const badge = nav.getByTestId('nav-unread');
+  await expect(badge).toBeVisible();
+  expect(Number(((await badge.textContent()) ?? '').match(/\d+/)?.[0])).toBeGreaterThan(0);
+  await expect(badge).toContainText('непрочитанных уведомлений');
+
+  const goals = nav.getByRole('link', { name: 'Цели' });
+  if (phone) await goals.tap();
+  else await goals.click();
+  // The page's list and the badge agree (the badge counts again once the list is read).
+  const notices = page.getByTestId('notices');
+  const figure = async (l: Locator) => Number(((await l.textContent()) ?? '').match(/\d+/)?.[0]);
+  await expect
+    .poll(async () => (await figure(notices.getByTestId('notices-unread'))) - (await figure(badge)))
+    .toBe(0);
+  await notices.locator('summary').click();
+  await notices.getByRole('button', { name: 'Отметить прочитанными' }).click();
+  await expect(notices.getByTestId('notices-unread')).toHaveText('0');
+  await expect(badge).toHaveCount(0);
+  // And it stays gone on other pages.
+  await nav.getByRole('link', { name: 'Сделки' }).click();
+  await expect(page).toHaveURL(/\/deals$/);
+  await expect(nav.getByRole('link', { name: 'Цели' })).toBeVisible();
+  await expect(badge).toHaveCount(0);
 });

@@ -490,9 +490,22 @@ async fn ended_goals_close_renew_and_notify_once() {
         let before = db.count("SELECT COUNT(*) FROM goal_notices").await;
         tick(storage, org_id, now_ms()).await.unwrap();
         assert_eq!(db.count("SELECT COUNT(*) FROM goal_notices").await, before, "nothing is said twice");
+        // The badge counts every unread one, the head's untouched by the manager reading theirs.
+        async fn unread(c: &Client) -> Result<i64, AppError> {
+            c.call("goals/notices/unread", &[]).await
+        }
+        assert_eq!(unread(&manager_a).await.unwrap(), notices.len() as i64);
+        let head_unread = unread(&head_a).await.unwrap();
+        assert_eq!(head_unread, head_notices.iter().filter(|n| !n.read).count() as i64);
         let _: () = manager_a.call("goals/notices/read", &[]).await.unwrap();
         let read: Vec<Notice> = manager_a.call("goals/notices", &[]).await.unwrap();
         assert!(read.iter().all(|n| n.read));
+        assert_eq!(unread(&manager_a).await.unwrap(), 0);
+        assert_eq!(unread(&head_a).await.unwrap(), head_unread);
+        assert_eq!(
+            server.client().call::<i64>("goals/notices/unread", &[]).await.unwrap_err(),
+            AppError::Unauthenticated
+        );
         assert!(head_id > 0);
 
         // Risk and deadline: a custom period half gone with nothing done, two days before its end.

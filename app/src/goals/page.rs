@@ -677,12 +677,23 @@ fn form_of(g: &Goal) -> GoalForm {
     }
 }
 
+/// Bumped whenever the goals page has read or marked notifications, so the
+/// unread badge on the goals link counts again.
+#[derive(Clone, Copy)]
+pub struct NoticesSeen(pub RwSignal<u32>);
+
 /// The caller's notifications with a button to mark them read.
 #[component]
 fn Notices(reload: RwSignal<u32>, gt: &'static GoalTexts) -> impl IntoView {
     let notices = LocalResource::new(move || {
         reload.track();
         load_notices()
+    });
+    let seen = expect_context::<NoticesSeen>().0;
+    Effect::new(move |_| {
+        if notices.get().is_some() {
+            seen.update(|n| *n += 1);
+        }
     });
     let mark = move |_| {
         leptos::task::spawn_local(async move {

@@ -555,21 +555,24 @@ pub mod ssr {
     pub async fn run_job(state: crate::access::guard::AppState, every: std::time::Duration) {
         use crate::pipeline::live::{Change, Subject};
         let mut changes = state.hub.subscribe();
+        // The first pass runs at once: after a restart, what fell due is said
+        // (and goals whose period ended are closed) without waiting.
         loop {
+            if let Ok(Some(org)) = state.storage.default_org().await {
+                match tick(state.storage.as_ref(), org, crate::funnel::server::ssr::now_ms()).await {
+                    Ok(true) => state.hub.publish(Change {
+                        org,
+                        owner: Owner { user: None, department: None },
+                        subject: Subject::Goals,
+                    }),
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "goals job failed"),
+                }
+            }
             let _ = tokio::time::timeout(every, changes.recv()).await;
             // Let a burst of moves settle into one pass.
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             while changes.try_recv().is_ok() {}
-            let Ok(Some(org)) = state.storage.default_org().await else { continue };
-            match tick(state.storage.as_ref(), org, crate::funnel::server::ssr::now_ms()).await {
-                Ok(true) => state.hub.publish(Change {
-                    org,
-                    owner: Owner { user: None, department: None },
-                    subject: Subject::Goals,
-                }),
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "goals job failed"),
-            }
         }
     }
 
@@ -861,6 +864,14 @@ pub async fn load_notices() -> Result<Vec<Notice>, AppError> {
     let ctx = crate::access::guard::Ctx::get().await?;
     let user = ctx.authorize(crate::access::Module::Goals, crate::access::Action::View).await?.user;
     Ok(ctx.storage().notices(user.org_id, user.id, 50).await?)
+}
+
+/// How many of the caller's notifications are unread: the badge on the goals link.
+#[server(prefix = "/api", endpoint = "goals/notices/unread")]
+pub async fn unread_notices() -> Result<i64, AppError> {
+    let ctx = crate::access::guard::Ctx::get().await?;
+    let user = ctx.authorize(crate::access::Module::Goals, crate::access::Action::View).await?.user;
+    Ok(ctx.storage().unread_notices(user.org_id, user.id).await?)
 }
 
 /// Marks all the caller's notifications read.

@@ -225,6 +225,7 @@ pub struct Texts {
     pub nav_funnel: &'static str,
     pub nav_kpi: &'static str,
     pub nav_goals: &'static str,
+    pub unread_notices: &'static str,
     /// Names of the goal form's fields, in [`GOAL_FIELDS`] order, for error messages.
     pub goal_fields: [&'static str; 13],
     pub call_threshold: &'static str,
@@ -526,6 +527,7 @@ pub static RU: Texts = Texts {
     nav_funnel: "Воронка",
     nav_kpi: "Показатели",
     nav_goals: "Цели",
+    unread_notices: "непрочитанных уведомлений",
     goal_fields: [
         "Целевое значение",
         "Дата начала",
@@ -751,6 +753,7 @@ pub static EN: Texts = Texts {
     nav_funnel: "Funnel",
     nav_kpi: "KPIs",
     nav_goals: "Goals",
+    unread_notices: "unread notifications",
     goal_fields: [
         "Target",
         "Start date",

@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
     let ui = UiState { me: Resource::new(|| (), |_| me()), guest_locale: RwSignal::new(Locale::Ru) };
     provide_context(ui);
     provide_context(crate::funnel::period::ReportPeriod(RwSignal::new(Default::default())));
+    provide_context(crate::goals::page::NoticesSeen(RwSignal::new(0)));
 
     view! {
         <Stylesheet id="leptos" href="/pkg/voronka.css" />
@@ -201,6 +202,30 @@ fn Layout() -> impl IntoView {
         v.push(("/profile", t.nav_profile, "⚙"));
         v
     };
+    // Unread goal notifications, counted again on every page change and
+    // whenever the goals page reads or marks them.
+    let seen = expect_context::<crate::goals::page::NoticesSeen>().0;
+    let location = leptos_router::hooks::use_location();
+    let unread = LocalResource::new(move || {
+        location.pathname.track();
+        seen.track();
+        let sees_goals = ui.scope(Module::Goals, Action::View) != Scope::None;
+        async move {
+            match sees_goals {
+                true => crate::goals::server::unread_notices().await.unwrap_or(0),
+                false => 0,
+            }
+        }
+    });
+    let badge = move || {
+        unread.get().filter(|n| *n > 0).map(|n| {
+            view! {
+                <span class="badge" data-testid="nav-unread">
+                    {n} <span class="sr-only">{move || t().unread_notices}</span>
+                </span>
+            }
+        })
+    };
     let nav = move || {
         links()
             .into_iter()
@@ -209,6 +234,7 @@ fn Layout() -> impl IntoView {
                     <A href=href exact=true>
                         <span class="icon" aria-hidden="true">{icon}</span>
                         <span class="label">{label}</span>
+                        {(href == "/goals").then_some(badge)}
                     </A>
                 }
             })

@@ -629,6 +629,15 @@ impl Store {
             .collect()
     }
 
+    async fn unread_notices_impl(&self, org: OrgId, user: UserId) -> StorageResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM goal_notices WHERE user_id = $1 AND org_id = $2 AND read_at IS NULL")
+            .bind(user)
+            .bind(org)
+            .fetch_one(&self.read)
+            .await
+            .map_err(other)
+    }
+
     async fn mark_notices_read_impl(&self, org: OrgId, user: UserId, now_ms: i64) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE goal_notices SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL")

@@ -672,6 +672,10 @@ impl Storage for Store {
         self.mark_notices_read_impl(org, user, now_ms).await
     }
 
+    async fn unread_notices(&self, org: OrgId, user: UserId) -> StorageResult<i64> {
+        self.unread_notices_impl(org, user).await
+    }
+
     async fn pipelines(&self, org: OrgId) -> StorageResult<Vec<Pipeline>> {
         self.pipelines_impl(org).await
     }
