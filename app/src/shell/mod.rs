@@ -221,7 +221,7 @@ fn Layout() -> impl IntoView {
         unread.get().filter(|n| *n > 0).map(|n| {
             view! {
                 <span class="badge" data-testid="nav-unread">
-                    {n} <span class="sr-only">{move || t().unread_notices}</span>
+                    {n}<span class="sr-only">{move || format!(" {}", t().unread_notices)}</span>
                 </span>
             }
         })
