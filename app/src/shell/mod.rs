@@ -202,8 +202,17 @@ fn Layout() -> impl IntoView {
         v.push(("/profile", t.nav_profile, "⚙"));
         v
     };
+    // Pages load their data in the browser (local resources), so the server
+    // renders the frame around them and leaves the page to the browser. Were
+    // the page rendered on the server, its local reads would leave the
+    // session's suspense unresolved with a watcher that outlives the request
+    // and reads what the request already dropped. Effects run only in the
+    // browser, after hydration, so both sides agree on the placeholder first.
+    let in_browser = RwSignal::new(false);
+    Effect::new(move |_| in_browser.set(true));
     // Unread goal notifications, counted again on every page change and
-    // whenever the goals page reads or marks them.
+    // whenever the goals page reads or marks them; read in the browser only,
+    // for the reason above.
     let seen = expect_context::<crate::goals::page::NoticesSeen>().0;
     let location = leptos_router::hooks::use_location();
     let unread = LocalResource::new(move || {
@@ -218,7 +227,7 @@ fn Layout() -> impl IntoView {
         }
     });
     let badge = move || {
-        unread.get().filter(|n| *n > 0).map(|n| {
+        in_browser.get().then(|| unread.get()).flatten().filter(|n| *n > 0).map(|n| {
             view! {
                 <span class="badge" data-testid="nav-unread">
                     {n}<span class="sr-only">{move || format!(" {}", t().unread_notices)}</span>
@@ -241,14 +250,6 @@ fn Layout() -> impl IntoView {
             .collect_view()
     };
     let name = move || ui.user().map(|u| u.user.name).unwrap_or_default();
-    // Pages load their data in the browser (local resources), so the server
-    // renders the frame around them and leaves the page to the browser. Were
-    // the page rendered on the server, its local reads would leave the
-    // session's suspense unresolved with a watcher that outlives the request
-    // and reads what the request already dropped. Effects run only in the
-    // browser, after hydration, so both sides agree on the placeholder first.
-    let in_browser = RwSignal::new(false);
-    Effect::new(move |_| in_browser.set(true));
     let page = move || match in_browser.get() {
         true => view! { <Outlet /> }.into_any(),
         false => view! { <p class="loading">{t().loading}</p> }.into_any(),
