@@ -112,7 +112,7 @@ test('unread goal notifications wait on the goals link until read', async ({ pag
   await expect(notices.getByTestId('notices-unread')).toHaveText('0');
   await expect(badge).toHaveCount(0);
   // And it stays gone on other pages.
-  await nav.getByRole('link', { name: 'Сделки', exact: true }).click();
+  await nav.locator('a[href="/deals"]').click();
   await expect(page).toHaveURL(/\/deals$/);
   await expect(nav.getByRole('link', { name: 'Цели' })).toBeVisible();
   await expect(badge).toHaveCount(0);
