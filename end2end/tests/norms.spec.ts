@@ -33,6 +33,18 @@ test('a head sees who is behind the norms and the neglected leads', async ({ pag
   await expect(norms.locator('tr[data-testid^="norm-person-"]')).toHaveCount(9);
   // Norms are the admin's to set.
   await expect(norms.getByTestId('norms-configure')).toHaveCount(0);
+
+  // The panel as CSV: a line per person and norm, then each alert with its total.
+  const csv = norms.getByTestId('norms-csv');
+  await expect(csv).toHaveAttribute('download', 'norms.csv');
+  const text = decodeURIComponent((await csv.getAttribute('href')) ?? '');
+  const lines = text.replace('data:text/csv;charset=utf-8,', '').replace('\ufeff', '').split('\r\n');
+  expect(lines[0]).toBe('Сотрудник,Показатель,Период,Сделано,Норма,Нужно к этому времени,Темп');
+  const people = lines.slice(1, lines.indexOf(''));
+  expect(people).toHaveLength(await norms.locator('li.norm-chip').count());
+  expect(people.filter((l) => /,Звонки,в день,\d+,40,\d+,/.test(l))).toHaveLength(8);
+  const unanswered = await norms.getByTestId('alert-unanswered').getByTestId('count').textContent();
+  expect(lines).toContain(`Лиды без ответа дольше 15 мин,${unanswered}`);
 });
 
 test('an admin sets the norms: mistakes are explained, a new norm shows for everyone', async ({ page }, info) => {

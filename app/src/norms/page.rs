@@ -9,7 +9,8 @@ use super::server::{load_norms, SaveNorms};
 use super::{AlertList, Norm, NormKind, NormPer, NormPerson, NormSettings, NormsReport, Pace, NORM_ROLES};
 use crate::access::Role;
 use crate::error::{AppError, Problem};
-use crate::funnel::page::{clock, duration_text, funnel_texts, FunnelTexts};
+use crate::funnel::csv;
+use crate::funnel::page::{clock, duration_text, encode, funnel_texts, FunnelTexts};
 use crate::org::{DeptId, UserId};
 use crate::shell::use_ui;
 
@@ -49,6 +50,12 @@ pub struct NormTexts {
     pub discard: &'static str,
     pub zero_hint: &'static str,
     pub fields: [&'static str; 3],
+    /// The CSV's columns for people: name, figure, period, done, norm, due by now, pace.
+    pub csv_people: [&'static str; 7],
+    /// The CSV's columns for an alert's leads: lead, responsible, minutes waiting or reason.
+    pub csv_alert: [&'static str; 3],
+    /// The CSV's line under an alert when it lists fewer leads than it counts.
+    pub csv_listed: &'static str,
 }
 
 pub static RU: NormTexts = NormTexts {
@@ -83,6 +90,9 @@ pub static RU: NormTexts = NormTexts {
     discard: "Отменить изменения",
     zero_hint: "Звонки считаются от порога длительности; норма 0 убирает строку.",
     fields: ["Первый ответ на лид", "Норма", "Роль, показатель и период нормы"],
+    csv_people: ["Сотрудник", "Показатель", "Период", "Сделано", "Норма", "Нужно к этому времени", "Темп"],
+    csv_alert: ["Лид", "Ответственный", "Ждёт, мин / причина"],
+    csv_listed: "Показаны первые {n}",
 };
 
 pub static EN: NormTexts = NormTexts {
@@ -117,6 +127,9 @@ pub static EN: NormTexts = NormTexts {
     discard: "Discard changes",
     zero_hint: "Calls count from the length threshold; a norm of 0 removes the row.",
     fields: ["First response to a lead", "Norm", "The norm's role, figure and period"],
+    csv_people: ["Person", "Figure", "Period", "Done", "Norm", "Due by now", "Pace"],
+    csv_alert: ["Lead", "Responsible", "Waiting, min / reason"],
+    csv_listed: "The first {n} are listed",
 };
 
 pub fn norm_texts(lang: &str) -> &'static NormTexts {
@@ -133,6 +146,49 @@ fn index_of<T: IntoEnumIterator + PartialEq>(value: T) -> usize {
 
 fn role_text(role: Role, nt: &NormTexts) -> &'static str {
     nt.roles[NORM_ROLES.iter().position(|r| *r == role).unwrap_or(0)]
+}
+
+/// The panel as CSV: a row per person and norm as the panel shows them (the
+/// "only those behind" choice aside), then each alert with its total and the
+/// leads it lists. An unanswered lead's wait is in whole minutes at `computed_at`.
+pub fn norms_csv(report: &NormsReport, nt: &NormTexts) -> String {
+    let mut rows: Vec<Vec<String>> = vec![nt.csv_people.iter().map(|h| h.to_string()).collect()];
+    for person in &report.people {
+        for i in &person.items {
+            rows.push(vec![
+                person.name.clone(),
+                nt.kinds[index_of(i.kind)].to_string(),
+                nt.per[index_of(i.per)].to_string(),
+                i.actual.to_string(),
+                i.target.to_string(),
+                i.expected.to_string(),
+                nt.paces[index_of(i.pace)].to_string(),
+            ]);
+        }
+    }
+    let minutes = report.settings.response_minutes.to_string();
+    let alerts = [
+        (nt.unanswered.replace("{m}", &minutes), &report.unanswered, false),
+        (nt.silent.to_string(), &report.silent, true),
+    ];
+    for (title, list, silent) in alerts {
+        rows.push(vec![]);
+        rows.push(vec![title, list.total.to_string()]);
+        rows.push(nt.csv_alert.iter().map(|h| h.to_string()).collect());
+        for lead in &list.leads {
+            let detail = if silent {
+                lead.reason.clone().unwrap_or_default()
+            } else {
+                ((report.computed_at - lead.at) / 60_000).to_string()
+            };
+            let who = lead.responsible.clone().unwrap_or_else(|| nt.unassigned.to_string());
+            rows.push(vec![lead.title.clone(), who, detail]);
+        }
+        if list.total > list.leads.len() as i64 {
+            rows.push(vec![nt.csv_listed.replace("{n}", &list.leads.len().to_string())]);
+        }
+    }
+    csv(&rows)
 }
 
 /// The mark before each figure, in [`Pace`] order, explained once in the legend.
@@ -501,7 +557,9 @@ fn panel(r: NormsReport, only_behind: RwSignal<bool>) -> impl IntoView {
         .into_any()
     };
     let minutes = r.settings.response_minutes.to_string();
+    let href = format!("data:text/csv;charset=utf-8,{}", encode(&norms_csv(&r, nt)));
     view! {
+        <p class="row"><a class="button" data-testid="norms-csv" download="norms.csv" href=href>{ft.export}</a></p>
         {body}
         <div class="alerts-grid">
             <Alerts list=r.unanswered.clone() title=nt.unanswered.replace("{m}", &minutes) testid="alert-unanswered"

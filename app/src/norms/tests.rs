@@ -193,3 +193,47 @@ fn settings_are_checked_before_they_are_stored() {
     assert!(check_settings(&settings(vec![], MAX_RESPONSE_MINUTES)).is_ok());
     assert!(check_settings(&settings(DEMO_NORMS.to_vec(), DEFAULT_RESPONSE_MINUTES)).is_ok());
 }
+
+#[test]
+fn the_csv_has_a_row_per_norm_and_each_alert_with_its_total() {
+    let status = |kind, per, actual, target, expected, pace| NormStatus { kind, per, target, actual, expected, pace };
+    let lead = |title: &str, at, reason: Option<&str>| LeadAlert {
+        id: 1,
+        title: title.into(),
+        responsible: None,
+        at,
+        reason: reason.map(Into::into),
+    };
+    let now = 10 * 3_600_000;
+    let report = NormsReport {
+        settings: NormSettings { norms: DEMO_NORMS.to_vec(), response_minutes: 15, version: 1 },
+        may_configure: false,
+        people: vec![NormPerson {
+            user_id: 7,
+            name: "Иванов, Пётр".into(),
+            department_id: None,
+            items: vec![
+                status(NormKind::Calls, NormPer::Day, 3, 40, 10, Pace::Behind),
+                status(NormKind::Meetings, NormPer::Week, 5, 5, 2, Pace::Done),
+            ],
+        }],
+        unanswered: AlertList { total: 3, leads: vec![lead("ООО \"Рога\"", now - 42 * 60_000 - 59_000, None)] },
+        silent: AlertList { total: 1, leads: vec![lead("Лид 2", now, Some("дорого"))] },
+        day_off: false,
+        computed_at: now,
+    };
+    let text = page::norms_csv(&report, &page::RU);
+    let expected = "\u{feff}Сотрудник,Показатель,Период,Сделано,Норма,Нужно к этому времени,Темп\r\n\
+        \"Иванов, Пётр\",Звонки,в день,3,40,10,отстаёт\r\n\
+        \"Иванов, Пётр\",Встречи,в неделю,5,5,2,выполнено\r\n\
+        \r\n\
+        Лиды без ответа дольше 15 мин,3\r\n\
+        Лид,Ответственный,\"Ждёт, мин / причина\"\r\n\
+        \"ООО \"\"Рога\"\"\",без ответственного,42\r\n\
+        Показаны первые 1\r\n\
+        \r\n\
+        Отклонены без единого действия за 7 дней,1\r\n\
+        Лид,Ответственный,\"Ждёт, мин / причина\"\r\n\
+        Лид 2,без ответственного,дорого\r\n";
+    assert_eq!(text, expected);
+}
