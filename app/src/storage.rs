@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
 use crate::demo::DemoData;
 use crate::error::{AppError, Problem};
-use crate::funnel::{Day, DealsBehind, FunnelQuery, Totals, Track};
+use crate::funnel::{Day, DealsBehind, FunnelQuery, StepDeals, Totals, Track};
 use crate::goals::{
     Goal, GoalChange, GoalDraft, GoalFilters, GoalId, GoalMetric, GoalStatus, Notice, NoticeKind, Tally,
 };
@@ -285,13 +285,13 @@ pub trait Storage: Send + Sync + 'static {
     async fn funnel_medians(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(StageId, i64)>>;
     /// Deals that reached each step, per manager: (manager, step, deals).
     async fn funnel_managers(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<(UserId, StageId, i64)>>;
-    /// The deals behind one step's figure (or its lost deals), newest first.
+    /// The deals behind one of a step's figures, newest first.
     async fn funnel_deals(
         &self,
         org: OrgId,
         query: &FunnelQuery,
         stage: StageId,
-        lost: bool,
+        which: StepDeals,
     ) -> StorageResult<DealsBehind>;
     /// Raw histories of the deals a query could count, read from deal events
     /// (the roll-up's reference and the benchmark's naive path).

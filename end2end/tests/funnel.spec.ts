@@ -72,6 +72,15 @@ test('a head reads the funnel, opens the deals behind a figure and downloads CSV
   await expect(panel.getByRole('link').first()).toBeVisible();
   await panel.getByRole('button', { name: 'Закрыть' }).click();
   await expect(panel).toHaveCount(0);
+  // The money stands for the same deals; "went no further" opens its own list, as long as the figure.
+  await step(page, 'Новая').getByTestId('step-amount').getByRole('button').click();
+  await expect(panel).toContainText(`из ${entered}`);
+  const wentNoFurther = Number(await dropped.locator('.figure').textContent());
+  expect(wentNoFurther).toBeGreaterThan(0);
+  await dropped.getByRole('button').click();
+  await expect(panel.getByRole('heading')).toHaveText('Сделки за цифрой: Новая, не пошли дальше');
+  await expect(panel).toContainText(`из ${wentNoFurther}`);
+  await panel.getByRole('button', { name: 'Закрыть' }).click();
 
   const csv = page.getByTestId('funnel-csv');
   await expect(csv).toHaveAttribute('download', /^funnel-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);

@@ -22,6 +22,12 @@ async fn behind(c: &Client, request: Value, stage: i64, lost: bool) -> Result<De
     c.call_json("funnel/deals", json!({"request": {"funnel": request, "stage_id": stage, "lost": lost}})).await
 }
 
+/// The deals that reached a step and went no further.
+async fn went_no_further(c: &Client, request: Value, stage: i64, lost: bool) -> Result<DealsBehind, AppError> {
+    let body = json!({"request": {"funnel": request, "stage_id": stage, "lost": lost, "dropped": true}});
+    c.call_json("funnel/deals", body).await
+}
+
 fn deals_per_step(r: &FunnelReport) -> Vec<i64> {
     r.current.steps.iter().map(|s| s.totals.deals).collect()
 }
@@ -116,6 +122,25 @@ async fn the_funnel_counts_each_step_within_the_rights_and_equals_a_recount() {
         assert_eq!(
             behind(&admin, week.clone(), 999_999, false).await.unwrap_err(),
             AppError::invalid("stage", Problem::Unknown)
+        );
+        // Those that went no further: reached the step but not the next (a cohort's sets only).
+        let at_new = went_no_further(&admin, week.clone(), new, false).await.unwrap();
+        assert_eq!((ids(&at_new), at_new.total), (vec![d3, d2], all.current.dropped(0).unwrap()));
+        assert_eq!(ids(&went_no_further(&admin, week.clone(), proposal.id, false).await.unwrap()), vec![d4]);
+        assert_eq!(ids(&went_no_further(&manager_a, week.clone(), new, false).await.unwrap()), vec![d3, d2]);
+        assert_eq!(
+            went_no_further(&admin, week.clone(), won, false).await.unwrap_err(),
+            AppError::invalid("stage", Problem::Unknown),
+            "nothing comes after the won step"
+        );
+        let flow_week = json!({"pipeline_id": p.id, "preset": "last7", "mode": "flow"});
+        assert_eq!(
+            went_no_further(&admin, flow_week, new, false).await.unwrap_err(),
+            AppError::invalid("mode", Problem::Unknown)
+        );
+        assert_eq!(
+            went_no_further(&admin, week.clone(), new, true).await.unwrap_err(),
+            AppError::invalid("dropped", Problem::Unknown)
         );
 
         // The roll-up equals a recount from raw deal events, for several scopes and both modes.

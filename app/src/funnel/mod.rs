@@ -717,7 +717,21 @@ pub struct BehindRequest {
     pub stage_id: StageId,
     /// Only those lost with this step as their furthest.
     pub lost: bool,
+    /// Only those that went no further than this step (cohort mode: in flow
+    /// mode that figure is a difference of two counts, not a set of deals).
+    pub dropped: bool,
     pub previous: bool,
+}
+
+/// Which of a step's deals a figure stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepDeals {
+    /// Reached the step (its deals and money).
+    Reached,
+    /// Lost with the step as their furthest.
+    Lost,
+    /// Reached the step but not `next`, the step after it.
+    WentNoFurther { next: StageId },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

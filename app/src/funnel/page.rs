@@ -353,11 +353,12 @@ fn Summary(current: FunnelFigures, previous: FunnelFigures, t: &'static FunnelTe
 struct Behind {
     stage_id: StageId,
     lost: bool,
+    dropped: bool,
 }
 
 #[component]
 fn StepsTable(report: FunnelReport, t: &'static FunnelTexts, behind: RwSignal<Option<Behind>>) -> impl IntoView {
-    let (c, p) = (report.current.clone(), report.previous.clone());
+    let (c, p, mode) = (report.current.clone(), report.previous.clone(), report.mode);
     let widest = c.steps.iter().map(|s| s.totals.deals).max().unwrap_or(0);
     let rows = c
         .steps
@@ -368,7 +369,14 @@ fn StepsTable(report: FunnelReport, t: &'static FunnelTexts, behind: RwSignal<Op
             let (now, was) = (step.totals, before.totals);
             let stage_id = step.stage_id;
             let width = share(now.deals, widest).map_or(0.0, |s| s * 100.0);
-            let open = move |lost: bool| behind.set(Some(Behind { stage_id, lost }));
+            let open = move |lost: bool, dropped: bool| behind.set(Some(Behind { stage_id, lost, dropped }));
+            // In flow mode "went no further" is a difference of two counts, not a set of deals to list.
+            let dropped_listed = mode == FunnelMode::Cohort && c.dropped(i).is_some();
+            let dropped = view! {
+                <Compared now=count_text(c.dropped(i)) before=count_text(p.dropped(i))
+                    current=c.dropped(i).map(|d| d as f64) previous=p.dropped(i).map(|d| d as f64)
+                    lower_is_better=true />
+            };
             let avg = |x: &super::Totals| x.average_time_ms().map(|v| v as f64);
             view! {
                 <tr data-stage=stage_id>
@@ -377,15 +385,17 @@ fn StepsTable(report: FunnelReport, t: &'static FunnelTexts, behind: RwSignal<Op
                         <span class="bar" aria-hidden="true"><span style=format!("width: {width:.1}%")></span></span>
                     </th>
                     <td class="num" data-testid="step-deals" data-value=now.deals>
-                        <button type="button" class="link" on:click=move |_| open(false)
+                        <button type="button" class="link" on:click=move |_| open(false, false)
                             title=t.behind>
                             <Compared now=now.deals.to_string() before=was.deals.to_string()
                                 current=Some(now.deals as f64) previous=Some(was.deals as f64) />
                         </button>
                     </td>
-                    <td class="num">
-                        <Compared now=format_rubles(now.amount) before=format_rubles(was.amount)
-                            current=Some(now.amount as f64) previous=Some(was.amount as f64) />
+                    <td class="num" data-testid="step-amount">
+                        <button type="button" class="link" on:click=move |_| open(false, false) title=t.behind>
+                            <Compared now=format_rubles(now.amount) before=format_rubles(was.amount)
+                                current=Some(now.amount as f64) previous=Some(was.amount as f64) />
+                        </button>
                     </td>
                     <td class="num">
                         <Compared now=percent(c.from_previous(i)) before=percent(p.from_previous(i))
@@ -396,12 +406,18 @@ fn StepsTable(report: FunnelReport, t: &'static FunnelTexts, behind: RwSignal<Op
                             current=c.from_first(i) previous=p.from_first(i) />
                     </td>
                     <td class="num" data-testid="step-dropped">
-                        <Compared now=count_text(c.dropped(i)) before=count_text(p.dropped(i))
-                            current=c.dropped(i).map(|d| d as f64) previous=p.dropped(i).map(|d| d as f64)
-                            lower_is_better=true />
+                        {if dropped_listed {
+                            view! {
+                                <button type="button" class="link" on:click=move |_| open(false, true) title=t.behind>
+                                    {dropped}
+                                </button>
+                            }.into_any()
+                        } else {
+                            dropped.into_any()
+                        }}
                     </td>
                     <td class="num" data-testid="step-lost">
-                        <button type="button" class="link" on:click=move |_| open(true) title=t.behind>
+                        <button type="button" class="link" on:click=move |_| open(true, false) title=t.behind>
                             <Compared now=now.lost.to_string() before=was.lost.to_string()
                                 current=Some(now.lost as f64) previous=Some(was.lost as f64) lower_is_better=true />
                         </button>
@@ -544,8 +560,14 @@ pub fn FunnelPage() -> impl IntoView {
         async move {
             match chosen {
                 Some(b) => {
-                    load_deals_behind(BehindRequest { funnel, stage_id: b.stage_id, lost: b.lost, previous: false })
-                        .await
+                    let request = BehindRequest {
+                        funnel,
+                        stage_id: b.stage_id,
+                        lost: b.lost,
+                        dropped: b.dropped,
+                        previous: false,
+                    };
+                    load_deals_behind(request).await
                 }
                 None => Ok(DealsBehind::default()),
             }
@@ -639,7 +661,11 @@ pub fn FunnelPage() -> impl IntoView {
                 let behind_title = move || {
                     let chosen = behind.get()?;
                     let name = names.iter().find(|(id, _)| *id == chosen.stage_id)?.1.clone();
-                    Some(if chosen.lost { format!("{name}, {}", ft.behind_lost) } else { name })
+                    Some(match (chosen.lost, chosen.dropped) {
+                        (true, _) => format!("{name}, {}", ft.behind_lost),
+                        (_, true) => format!("{name}, {}", ft.dropped.to_lowercase()),
+                        _ => name,
+                    })
                 };
                 view! {
                     <p class="meta row">

@@ -206,9 +206,23 @@ pub async fn load_funnel(request: FunnelRequest) -> Result<FunnelReport, AppErro
 pub async fn load_deals_behind(request: BehindRequest) -> Result<DealsBehind, AppError> {
     let now = ssr::now_ms();
     let (ctx, r) = ssr::resolve(&request.funnel, now).await?;
-    if !r.steps.iter().any(|s| s.id == request.stage_id) {
-        return Err(AppError::invalid("stage", crate::error::Problem::Unknown));
-    }
+    use super::StepDeals;
+    use crate::error::Problem;
+    let Some(at) = r.steps.iter().position(|s| s.id == request.stage_id) else {
+        return Err(AppError::invalid("stage", Problem::Unknown));
+    };
+    let which = match (request.lost, request.dropped) {
+        (false, false) => StepDeals::Reached,
+        (true, false) => StepDeals::Lost,
+        (false, true) if r.query.mode == super::FunnelMode::Flow => {
+            return Err(AppError::invalid("mode", Problem::Unknown))
+        }
+        (false, true) => {
+            let next = r.steps.get(at + 1).ok_or(AppError::invalid("stage", Problem::Unknown))?;
+            StepDeals::WentNoFurther { next: next.id }
+        }
+        (true, true) => return Err(AppError::invalid("dropped", Problem::Unknown)),
+    };
     let query = if request.previous { &r.previous } else { &r.query };
-    Ok(ctx.storage().funnel_deals(r.auth.user.org_id, query, request.stage_id, request.lost).await?)
+    Ok(ctx.storage().funnel_deals(r.auth.user.org_id, query, request.stage_id, which).await?)
 }

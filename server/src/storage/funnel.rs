@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use app::funnel::{
     day_changes, day_in, day_rows, period_spans, reach, time_changes, time_rows, Day, DayKey, DealsBehind, FunnelMode,
-    FunnelQuery, MiddleBuckets, Reach, Steps, TimeKey, Totals, Track, DEALS_BEHIND,
+    FunnelQuery, MiddleBuckets, Reach, StepDeals, Steps, TimeKey, Totals, Track, DEALS_BEHIND,
 };
 use app::pipeline::Money;
 
@@ -714,17 +714,26 @@ impl Store {
         org: OrgId,
         query: &FunnelQuery,
         stage: StageId,
-        lost: bool,
+        which: StepDeals,
     ) -> StorageResult<DealsBehind> {
-        let day_col = match (query.mode, lost) {
+        let day_col = match (query.mode, which) {
             (FunnelMode::Cohort, _) => "created_day",
-            (FunnelMode::Flow, false) => "reached_day",
-            (FunnelMode::Flow, true) => "lost_day",
+            (FunnelMode::Flow, StepDeals::Lost) => "lost_day",
+            (FunnelMode::Flow, _) => "reached_day",
         };
         let condition = |q: &mut QueryBuilder<'_, Db>| {
             q.push(" AND stage_id = ").push_bind(stage);
-            if lost {
-                q.push(" AND lost_day IS NOT NULL");
+            match which {
+                StepDeals::Reached => {}
+                StepDeals::Lost => {
+                    q.push(" AND lost_day IS NOT NULL");
+                }
+                // A later step's reach implies this one's, so these are exactly reached(this) − reached(next).
+                StepDeals::WentNoFurther { next } => {
+                    q.push(" AND NOT EXISTS (SELECT 1 FROM funnel_reach n WHERE n.deal_id = funnel_reach.deal_id AND n.stage_id = ")
+                        .push_bind(next)
+                        .push(")");
+                }
             }
         };
         let mut count = Self::funnel_reach_query(org, query, "SELECT COUNT(*)", day_col);

@@ -507,9 +507,9 @@ impl Storage for Store {
         org: OrgId,
         query: &FunnelQuery,
         stage: StageId,
-        lost: bool,
+        which: app::funnel::StepDeals,
     ) -> StorageResult<DealsBehind> {
-        self.funnel_deals_impl(org, query, stage, lost).await
+        self.funnel_deals_impl(org, query, stage, which).await
     }
 
     async fn funnel_tracks(&self, org: OrgId, query: &FunnelQuery) -> StorageResult<Vec<Track>> {
