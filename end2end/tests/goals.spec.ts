@@ -33,8 +33,23 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   await form.getByTestId('goal-save').click();
   await expect(form.getByRole('alert')).toHaveText('Участники: обязательное поле');
   await form.getByTestId('goal-department').selectOption({ index: 1 });
+  // The risk warning waits for a share of the period this goal chooses.
+  await form.getByTestId('goal-risk-after').fill('150');
+  await form.getByTestId('goal-save').click();
+  await expect(form.getByRole('alert')).toHaveText('Предупреждать о риске после, % периода: слишком большое значение');
+  await form.getByTestId('goal-risk-after').fill('60');
   await form.getByTestId('goal-save').click();
   await expect(form).toBeHidden();
+
+  // Whose goals: the department's dashboard lists it beside its people's goals, and no company goal.
+  await headPage.getByTestId('goals-tab-1').click();
+  const whose = headPage.getByTestId('goals-whose');
+  const everyone = await headPage.getByTestId('goals').locator('article').count();
+  await whose.selectOption({ label: 'Продажи Москва' });
+  await expect(headPage.getByTestId('goals').getByRole('link', { name, exact: true })).toBeVisible();
+  await expect(headPage.getByTestId('goals').locator('article p.muted', { hasText: /^Вся компания · / })).toHaveCount(0);
+  expect(await headPage.getByTestId('goals').locator('article').count()).toBeLessThanOrEqual(everyone);
+  await whose.selectOption({ label: 'Все участники' });
 
   // Its page: split evenly among the department's people.
   // Straight to its page: live reloads redraw the list, so a click could land on its neighbour.

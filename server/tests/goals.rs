@@ -170,6 +170,30 @@ async fn goals_count_won_deals_cascade_and_keep_rights() {
         assert!(card(&b, plan_b.id).children_mismatch);
         assert_eq!(card(&b, plan_b.id).standing.value, Some(1));
 
+        // One department's or one person's dashboard, never wider than the caller's rights.
+        async fn whose(c: &Client, user: Option<i64>, dept: Option<i64>) -> Result<Vec<i64>, AppError> {
+            let request = json!({"closed": false, "mine": false, "user_id": user, "department_id": dept});
+            let d: GoalsDashboard = c.call_json("goals", json!({ "request": request })).await?;
+            let mut ids: Vec<i64> = d.cards.iter().map(|c| c.goal.id).collect();
+            ids.sort_unstable();
+            Ok(ids)
+        }
+        let part_b = card(&b, plan_b.id).children[0].id;
+        let sorted = |mut ids: Vec<i64>| {
+            ids.sort_unstable();
+            ids
+        };
+        let dept_a_goals = sorted(vec![plan_a.id, children[0].id, children[1].id]);
+        assert_eq!(whose(&admin, None, Some(org.dept_a)).await.unwrap(), dept_a_goals);
+        assert_eq!(whose(&admin, None, Some(org.dept_b)).await.unwrap(), sorted(vec![plan_b.id, part_b]));
+        let a2_goals = sorted(vec![whole.id, plan_a.id, children[1].id]);
+        assert_eq!(whose(&admin, Some(a2_id), None).await.unwrap(), a2_goals);
+        assert_eq!(whose(&manager_a, None, Some(org.dept_b)).await.unwrap(), Vec::<i64>::new());
+        let unknown = AppError::invalid("participants", Problem::Unknown);
+        assert_eq!(whose(&admin, Some(a2_id), Some(org.dept_a)).await.unwrap_err(), unknown);
+        assert_eq!(whose(&admin, Some(i64::MAX), None).await.unwrap_err(), unknown);
+        assert_eq!(whose(&admin, None, Some(i64::MAX)).await.unwrap_err(), unknown);
+
         // Rights: a manager sees own and own department's goals and the company's, changes none.
         let mine = dashboard(&manager_a, false, false).await.unwrap();
         let seen: Vec<i64> = mine.cards.iter().map(|c| c.goal.id).collect();
@@ -511,11 +535,37 @@ async fn ended_goals_close_renew_and_notify_once() {
         // Risk and deadline: a custom period half gone with nothing done, two days before its end.
         let t = today();
         let risky = json!({"period_kind": "custom", "start": day_text(t - 9), "end": day_text(t + 1)});
-        let goal = save(&head_a, form("Встречи", "meetings", 10, person(a_id), risky)).await.unwrap();
+        let goal = save(&head_a, form("Встречи", "meetings", 10, person(a_id), risky.clone())).await.unwrap();
         tick(storage, org_id, now_ms()).await.unwrap();
         let notices: Vec<Notice> = manager_a.call("goals/notices", &[]).await.unwrap();
         let kinds: Vec<NoticeKind> = notices.iter().filter(|n| n.goal_id == goal.id).map(|n| n.kind).collect();
         assert!(kinds.contains(&NoticeKind::Risk) && kinds.contains(&NoticeKind::Deadline), "{kinds:?}");
+        // The same goal set to warn only after 95 % of its period is not yet at risk (about 85 % has passed).
+        let mut late = form("Встречи позже", "meetings", 10, person(a_id), risky.clone());
+        for (share, problem) in [(0, Problem::Required), (-5, Problem::Negative), (101, Problem::TooLarge)] {
+            late["notify"]["risk_after"] = json!(share);
+            let refused = save(&head_a, late.clone()).await.unwrap_err();
+            assert_eq!(refused, AppError::invalid("risk_after", problem));
+        }
+        assert_eq!(db.count("SELECT COUNT(*) FROM goals WHERE name = 'Встречи позже'").await, 0);
+        late["notify"]["risk_after"] = json!(95);
+        let late = save(&head_a, late).await.unwrap();
+        assert_eq!(late.notify.risk_after, 95);
+        tick(storage, org_id, now_ms()).await.unwrap();
+        let notices: Vec<Notice> = manager_a.call("goals/notices", &[]).await.unwrap();
+        let kinds: Vec<NoticeKind> = notices.iter().filter(|n| n.goal_id == late.id).map(|n| n.kind).collect();
+        assert!(!kinds.contains(&NoticeKind::Risk) && kinds.contains(&NoticeKind::Deadline), "{kinds:?}");
+        // Lowered to 50 %, the next pass warns; the change is in the goal's history.
+        let mut sooner = form("Встречи позже", "meetings", 10, person(a_id), risky);
+        sooner["id"] = json!(late.id);
+        sooner["version"] = json!(late.version);
+        sooner["notify"]["risk_after"] = json!(50);
+        save(&head_a, sooner).await.unwrap();
+        tick(storage, org_id, now_ms()).await.unwrap();
+        let notices: Vec<Notice> = manager_a.call("goals/notices", &[]).await.unwrap();
+        assert!(notices.iter().any(|n| n.goal_id == late.id && n.kind == NoticeKind::Risk), "{notices:?}");
+        let history = detail(&head_a, late.id).await.unwrap().history;
+        assert!(history.iter().any(|c| c.field == "risk_after" && c.before == "95" && c.after == "50"), "{history:?}");
         server.stop().await;
         db.drop_db().await;
     }

@@ -39,8 +39,8 @@ pub const LAST_YEAR: i16 = 2100;
 pub const MILESTONES: [i64; 3] = [50, 75, 100];
 /// Below this share of the target (percent) a forecast is "behind" rather than "at risk".
 pub const AT_RISK_PERCENT: i64 = 80;
-/// The risk warning waits until this share of the period (percent) has passed,
-/// so the first slow days do not raise alarms.
+/// By default the risk warning waits until this share of the period (percent)
+/// has passed, so the first slow days do not raise alarms; each goal may set its own.
 pub const RISK_AFTER_PERCENT: i64 = 30;
 /// "Deadline approaching": this many days before the end, or the last day of a short period.
 pub const DEADLINE_DAYS: i32 = 3;
@@ -150,13 +150,21 @@ pub struct Participants {
 pub struct Notify {
     pub milestones: bool,
     pub risk: bool,
+    /// The share of the period (percent, 1…100) before the risk warning may
+    /// be raised: a goal that starts slowly by design warns later.
+    #[serde(default = "default_risk_after")]
+    pub risk_after: i64,
     pub deadline: bool,
     pub daily: bool,
 }
 
+fn default_risk_after() -> i64 {
+    RISK_AFTER_PERCENT
+}
+
 impl Default for Notify {
     fn default() -> Self {
-        Notify { milestones: true, risk: true, deadline: true, daily: true }
+        Notify { milestones: true, risk: true, risk_after: RISK_AFTER_PERCENT, deadline: true, daily: true }
     }
 }
 

@@ -24,6 +24,10 @@ use crate::shell::{use_ui, FormError};
 pub struct GoalTexts {
     pub title: &'static str,
     pub tabs: [&'static str; 3],
+    /// The dashboard's choice of whose goals: label, "everyone", and the empty answer for a choice.
+    pub whose: &'static str,
+    pub everyone: &'static str,
+    pub no_goals_of: &'static str,
     pub new_goal: &'static str,
     pub edit: &'static str,
     pub metrics: [&'static str; 10],
@@ -105,6 +109,9 @@ pub struct GoalTexts {
 pub static RU: GoalTexts = GoalTexts {
     title: "Цели",
     tabs: ["Мои", "Все", "Закрытые"],
+    whose: "Чьи цели",
+    everyone: "Все участники",
+    no_goals_of: "У выбранных участников целей нет.",
     new_goal: "Новая цель",
     edit: "Изменить",
     metrics: [
@@ -203,6 +210,9 @@ pub static RU: GoalTexts = GoalTexts {
 pub static EN: GoalTexts = GoalTexts {
     title: "Goals",
     tabs: ["Mine", "All", "Closed"],
+    whose: "Whose goals",
+    everyone: "Everyone",
+    no_goals_of: "The chosen participants have no goals.",
     new_goal: "New goal",
     edit: "Edit",
     metrics: [
@@ -443,6 +453,7 @@ fn GoalEditor(
     let draft = RwSignal::new(form.clone());
     let target_text =
         RwSignal::new(if form.id.is_some() { target_for_input(form.metric, form.target) } else { String::new() });
+    let risk_after_text = RwSignal::new(form.notify.risk_after.to_string());
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let options = LocalResource::new(board_options);
@@ -455,6 +466,19 @@ fn GoalEditor(
             Ok(t) => data.target = t,
             Err(e) => {
                 error.set(Some(e));
+                return;
+            }
+        }
+        match risk_after_text.with_untracked(|t| t.trim().parse::<i64>()) {
+            Ok(share) => data.notify.risk_after = share,
+            // The server explains a share out of range; only unreadable text is caught here.
+            Err(_) => {
+                let problem = if risk_after_text.with_untracked(|t| t.trim().is_empty()) {
+                    Problem::Required
+                } else {
+                    Problem::NotANumber
+                };
+                error.set(Some(AppError::invalid("risk_after", problem)));
                 return;
             }
         }
@@ -624,6 +648,13 @@ fn GoalEditor(
                 <div class="row">
                     {check(gt.notify_rules[0], |n| n.milestones, |n, v| n.milestones = v)}
                     {check(gt.notify_rules[1], |n| n.risk, |n, v| n.risk = v)}
+                    <label class="risk-after">
+                        <span>{ui.texts().goal_fields[13]}</span>
+                        <input type="number" inputmode="numeric" min="1" max="100" data-testid="goal-risk-after"
+                            prop:disabled=move || draft.with(|d| !d.notify.risk)
+                            prop:value=move || risk_after_text.get()
+                            on:input=move |ev| risk_after_text.set(event_target_value(&ev)) />
+                    </label>
                     {check(gt.notify_rules[2], |n| n.deadline, |n, v| n.deadline = v)}
                     {check(gt.notify_rules[3], |n| n.daily, |n, v| n.daily = v)}
                 </div>
@@ -740,11 +771,43 @@ pub fn GoalsPage() -> impl IntoView {
     let live = RwSignal::new(false);
     let editing = RwSignal::new(None::<GoalForm>);
     crate::pipeline::board::listen_live(None, reload, live);
+    // "" for everyone, "d:<id>" for a department, "u:<id>" for a person; "Mine" ignores it.
+    let whose = RwSignal::new(String::new());
+    let options = LocalResource::new(board_options);
     let goals = LocalResource::new(move || {
         reload.track();
         let tab = tab.get();
-        load_goals(GoalsRequest { closed: tab == 2, mine: tab == 0 })
+        let (user_id, department_id) = if tab == 0 { (None, None) } else { whose.with(|w| parse_whose(w)) };
+        load_goals(GoalsRequest { closed: tab == 2, mine: tab == 0, user_id, department_id })
     });
+    let whose_choice = move || {
+        let o = options.get().and_then(Result::ok)?;
+        // Someone who sees only themselves has nothing to choose.
+        (tab.get() != 0 && (o.people.len() > 1 || !o.departments.is_empty())).then(|| {
+            let gt = gt();
+            view! {
+                <label class="inline"><span>{gt.whose}</span>
+                    <select data-testid="goals-whose" on:change=move |ev| whose.set(event_target_value(&ev))>
+                        <option value="" selected=move || whose.with(String::is_empty)>{gt.everyone}</option>
+                        <optgroup label=t().departments>
+                            {o.departments.into_iter().map(|(id, name)| {
+                                let value = format!("d:{id}");
+                                let chosen = value.clone();
+                                view! { <option value=value selected=move || whose.with(|w| *w == chosen)>{name}</option> }
+                            }).collect_view()}
+                        </optgroup>
+                        <optgroup label=t().people>
+                            {o.people.into_iter().map(|(id, name)| {
+                                let value = format!("u:{id}");
+                                let chosen = value.clone();
+                                view! { <option value=value selected=move || whose.with(|w| *w == chosen)>{name}</option> }
+                            }).collect_view()}
+                        </optgroup>
+                    </select>
+                </label>
+            }
+        })
+    };
     view! {
         <h1>{move || gt().title}</h1>
         <div class="goals-bar">
@@ -754,6 +817,7 @@ pub fn GoalsPage() -> impl IntoView {
                         on:click=move |_| tab.set(i)>{move || gt().tabs[i]}</button>
                 }).collect_view()}
             </div>
+            {whose_choice}
             <span class="live" class:on=move || live.get() data-testid="live">
                 {move || if live.get() { t().live_on } else { t().live_off }}
             </span>
@@ -768,7 +832,14 @@ pub fn GoalsPage() -> impl IntoView {
             None => view! { <p class="loading">{t().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e.message(t())}</p> }.into_any(),
             Some(Ok(d)) if d.cards.is_empty() => {
-                view! { <p class="empty">{if tab.get() == 2 { gt().no_closed } else { gt().no_goals }}</p> }.into_any()
+                let text = if tab.get() != 0 && whose.with(|w| !w.is_empty()) {
+                    gt().no_goals_of
+                } else if tab.get() == 2 {
+                    gt().no_closed
+                } else {
+                    gt().no_goals
+                };
+                view! { <p class="empty">{text}</p> }.into_any()
             }
             Some(Ok(d)) => {
                 let (gt, lang) = (gt(), t().lang);
@@ -780,6 +851,15 @@ pub fn GoalsPage() -> impl IntoView {
                 }.into_any()
             }
         }}
+    }
+}
+
+/// The dashboard's "whose goals" choice as (person, department).
+fn parse_whose(value: &str) -> (Option<i64>, Option<i64>) {
+    match value.split_once(':') {
+        Some(("u", id)) => (id.parse().ok(), None),
+        Some(("d", id)) => (None, id.parse().ok()),
+        _ => (None, None),
     }
 }
 

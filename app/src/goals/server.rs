@@ -18,7 +18,7 @@ pub mod ssr {
     use crate::error::{AppError, Problem};
     use crate::funnel::{day_in, day_of_date, day_start_ms, parse_day, Day, Period, MAX_PERIOD_DAYS};
     use crate::goals::*;
-    use crate::org::{OrgId, User, UserId};
+    use crate::org::{DeptId, OrgId, User, UserId};
     use crate::pipeline::{clean_text, optional_text, Money};
     use crate::storage::{GoalClosing, NewNotice, Storage, StorageResult, TallyRequest};
 
@@ -378,6 +378,12 @@ pub mod ssr {
         if form.metric == GoalMetric::FirstResponse && form.direction == Direction::Higher {
             return Err(AppError::invalid("direction", Problem::Unknown));
         }
+        match form.notify.risk_after {
+            ..0 => return Err(AppError::invalid("risk_after", Problem::Negative)),
+            0 => return Err(AppError::invalid("risk_after", Problem::Required)),
+            101.. => return Err(AppError::invalid("risk_after", Problem::TooLarge)),
+            _ => {}
+        }
         Ok(GoalDraft {
             parent_id: form.parent_id,
             name,
@@ -527,7 +533,7 @@ pub mod ssr {
             }
             let outlook = standing.outlook(goal.metric, goal.direction);
             if goal.notify.risk
-                && standing.elapsed * 100.0 >= RISK_AFTER_PERCENT as f64
+                && standing.elapsed * 100.0 >= goal.notify.risk_after as f64
                 && matches!(outlook, Outlook::AtRisk | Outlook::Behind)
             {
                 notices.extend(to_all(NoticeKind::Risk, 0, percent.unwrap_or(0), recipients(goal, &counter.people)));
@@ -591,6 +597,16 @@ pub mod ssr {
         }
     }
 
+    /// Does a goal belong on the dashboard of `user` (in `department`): theirs,
+    /// their department's, or the company's?
+    pub fn takes_part(goal: &Goal, user: UserId, department: Option<DeptId>) -> bool {
+        match goal.participants.kind {
+            ParticipantKind::User => goal.participants.user_id == Some(user),
+            ParticipantKind::Department => department.is_some() && goal.participants.department_id == department,
+            ParticipantKind::Company => true,
+        }
+    }
+
     /// Manual progress is recorded by the goal's own person or whoever may edit the goal.
     pub fn may_record(goal: &Goal, caller: UserId, editable: bool) -> bool {
         goal.metric == GoalMetric::Manual
@@ -606,6 +622,12 @@ pub struct GoalsRequest {
     pub closed: bool,
     /// Only the caller's own goals and the ones they take part in.
     pub mine: bool,
+    /// One person's dashboard: their own goals, their department's and the company's.
+    #[serde(default)]
+    pub user_id: Option<crate::org::UserId>,
+    /// One department's dashboard: its goals and its people's.
+    #[serde(default)]
+    pub department_id: Option<crate::org::DeptId>,
 }
 
 /// The goals the caller may see, each with its live figures.
@@ -613,7 +635,8 @@ pub struct GoalsRequest {
 pub async fn load_goals(request: GoalsRequest) -> Result<GoalsDashboard, AppError> {
     use crate::access::guard::Ctx;
     use crate::access::{Action, Module};
-    use crate::goals::{GoalStatus, ParticipantKind};
+    use crate::error::Problem;
+    use crate::goals::GoalStatus;
     let ctx = Ctx::get().await?;
     let (auth, mut counter) = ssr::begin(&ctx, Action::View).await?;
     let org = auth.user.org_id;
@@ -621,23 +644,35 @@ pub async fn load_goals(request: GoalsRequest) -> Result<GoalsDashboard, AppErro
     let edit = ctx.authorize(Module::Goals, Action::Edit).await.ok();
     let me = auth.user.id;
     let my_department = auth.user.department_id;
+    let person = match request.user_id {
+        Some(_) if request.department_id.is_some() => return Err(AppError::invalid("participants", Problem::Unknown)),
+        Some(id) => Some(
+            counter
+                .people
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| (u.id, u.department_id))
+                .ok_or(AppError::invalid("participants", Problem::Unknown))?,
+        ),
+        None => None,
+    };
+    if let Some(id) = request.department_id {
+        ctx.storage().department(org, id).await?.ok_or(AppError::invalid("participants", Problem::Unknown))?;
+    }
     let mut shown = Vec::new();
     for goal in all.iter().filter(|g| (g.status != GoalStatus::Active) == request.closed) {
         let owner = ssr::goal_owner(goal, &counter.people);
         if !ssr::covers(&auth, owner, Action::View) {
             continue;
         }
-        if request.mine {
-            let mine = match goal.participants.kind {
-                ParticipantKind::User => goal.participants.user_id == Some(me),
-                ParticipantKind::Department => {
-                    my_department.is_some() && goal.participants.department_id == my_department
-                }
-                ParticipantKind::Company => true,
-            };
-            if !mine {
-                continue;
-            }
+        if request.mine && !ssr::takes_part(goal, me, my_department) {
+            continue;
+        }
+        if person.is_some_and(|(user, department)| !ssr::takes_part(goal, user, department)) {
+            continue;
+        }
+        if request.department_id.is_some_and(|d| owner.is_none_or(|o| o.department != Some(d))) {
+            continue;
         }
         let children: Vec<_> = all.iter().filter(|g| g.parent_id == Some(goal.id)).cloned().collect();
         let editable =

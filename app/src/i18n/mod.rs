@@ -35,7 +35,7 @@ named_enum!(
 );
 
 /// Goal form fields that error messages name; [`Texts::goal_fields`] translates them.
-pub const GOAL_FIELDS: [&str; 13] = [
+pub const GOAL_FIELDS: [&str; 14] = [
     "target",
     "start",
     "end",
@@ -49,6 +49,7 @@ pub const GOAL_FIELDS: [&str; 13] = [
     "value",
     "description",
     "filters",
+    "risk_after",
 ];
 
 /// The channels leads come from, as stored; [`Texts::sources`] names them.
@@ -227,7 +228,7 @@ pub struct Texts {
     pub nav_goals: &'static str,
     pub unread_notices: &'static str,
     /// Names of the goal form's fields, in [`GOAL_FIELDS`] order, for error messages.
-    pub goal_fields: [&'static str; 13],
+    pub goal_fields: [&'static str; 14],
     pub call_threshold: &'static str,
     pub csat: &'static str,
     pub client_rating: &'static str,
@@ -555,6 +556,7 @@ pub static RU: Texts = Texts {
     all_pipelines: "Все воронки",
     all_stages: "Все этапы",
     all_kinds: "Все виды",
+        "Предупреждать о риске после, % периода",
     deal_state: "Состояние",
     all_states: "Любое",
     new_client: "Новый клиент",
@@ -786,6 +788,7 @@ pub static EN: Texts = Texts {
     new_client: "New client",
     deals_count: "Deals",
     won_deals: "Won",
+        "Warn of risk after, % of the period",
     revenue: "Revenue",
     repeat_client: "Repeat",
     first_time_client: "New",

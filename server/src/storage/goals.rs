@@ -12,7 +12,7 @@ use app::storage::{GoalClosing, NewNotice, TallyRequest};
 const GOAL_SELECT: &str = "SELECT g.id, g.parent_id, g.name, g.description, g.metric, g.direction, g.target, \
      g.period_kind, g.start_day, g.end_day, g.recurring, g.participant, g.user_id, g.department_id, \
      COALESCE(u.name, dp.name, '') AS participant_name, g.filter_source, g.filter_pipeline, g.filter_stage, \
-     g.filter_manager, g.notify_milestones, g.notify_risk, g.notify_deadline, g.notify_daily, g.status, \
+     g.filter_manager, g.notify_milestones, g.notify_risk, g.notify_risk_after, g.notify_deadline, g.notify_daily, g.status, \
      g.final_value, g.version, g.created_by, g.created_at \
      FROM goals g LEFT JOIN users u ON u.id = g.user_id LEFT JOIN departments dp ON dp.id = g.department_id";
 
@@ -45,6 +45,7 @@ fn goal_from_row(row: &DbRow) -> StorageResult<Goal> {
         notify: Notify {
             milestones: flag("notify_milestones")?,
             risk: flag("notify_risk")?,
+            risk_after: get("notify_risk_after")?,
             deadline: flag("notify_deadline")?,
             daily: flag("notify_daily")?,
         },
@@ -84,13 +85,14 @@ fn goal_settings(d: &GoalDraft) -> Vec<(&'static str, String)> {
         ("stage", opt(d.filters.stage_id)),
         ("responsible", opt(d.filters.manager_id)),
         ("notify", format!("{} {} {} {}", n.milestones, n.risk, n.deadline, n.daily)),
+        ("risk_after", n.risk_after.to_string()),
     ]
 }
 
 type DbArgs<'q> = <Db as sqlx::Database>::Arguments<'q>;
 
 /// Binds a goal's settings, in the order of the goal columns both the
-/// insert and the update name: `parent_id` … `notify_daily`.
+/// insert and the update name: `parent_id` … `notify_risk_after`.
 fn bind_draft<'q>(
     q: sqlx::query::Query<'q, Db, DbArgs<'q>>,
     d: &'q GoalDraft,
@@ -116,6 +118,7 @@ fn bind_draft<'q>(
         .bind(d.notify.risk)
         .bind(d.notify.deadline)
         .bind(d.notify.daily)
+        .bind(d.notify.risk_after)
 }
 
 fn day_text(day: i32) -> String {
@@ -268,9 +271,9 @@ impl Store {
             "INSERT INTO goals (org_id, parent_id, name, description, metric, direction, target, period_kind, \
              start_day, end_day, recurring, participant, user_id, department_id, filter_source, filter_pipeline, \
              filter_stage, filter_manager, notify_milestones, notify_risk, notify_deadline, notify_daily, \
-             renewed_from, created_by, created_at) \
+             notify_risk_after, renewed_from, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23, $24, $25) RETURNING id",
+             $22, $23, $24, $25, $26) RETURNING id",
         )
         .bind(org);
         let row =
@@ -337,7 +340,7 @@ impl Store {
              period_kind = $7, start_day = $8, end_day = $9, recurring = $10, participant = $11, user_id = $12, \
              department_id = $13, filter_source = $14, filter_pipeline = $15, filter_stage = $16, \
              filter_manager = $17, notify_milestones = $18, notify_risk = $19, notify_deadline = $20, \
-             notify_daily = $21, version = version + 1 WHERE id = $22 AND version = $23",
+             notify_daily = $21, notify_risk_after = $22, version = version + 1 WHERE id = $23 AND version = $24",
         );
         let done = bind_draft(q, draft).bind(id).bind(version).execute(&mut *tx).await.map_err(other)?;
         if done.rows_affected() == 0 {
