@@ -485,8 +485,8 @@ async fn leads_need_a_reason_to_be_refused_and_become_deals_when_qualified() {
         let server = TestServer::start(&db).await;
         let (admin, _) = signed_in(&server, org.admin).await;
         let f = set_up_funnel(&admin, false).await;
-        let (m, _) = signed_in(&server, org.manager_a).await;
-        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let (m, m_id) = signed_in(&server, org.manager_a).await;
+        let (mb, b_id) = signed_in(&server, org.manager_b).await;
         let (viewer, _) = signed_in(&server, org.viewer_a).await;
 
         let new_lead = |title: &str| json!({"form": {"title": title, "source": "Website", "contact_name": "Анна", "phone": "+7 900 000-00-00"}});
@@ -565,6 +565,47 @@ async fn leads_need_a_reason_to_be_refused_and_become_deals_when_qualified() {
             AppError::Forbidden
         );
         assert_eq!(titles(by_title(true).await.unwrap())[0], "Звонок из рекламы");
+
+        // An e-mail: a wrong one is refused and stores nothing; a right one is kept,
+        // found by search, and reaches the client when the lead is qualified.
+        let with_email = |title: &str, email: &str| {
+            json!({"form": {"title": title, "source": "website", "contact_name": "ООО Ромашка",
+                "phone": "+7 900 111-22-33", "email": email}})
+        };
+        let leads_before = db.count("SELECT COUNT(*) FROM leads").await;
+        assert_eq!(
+            m.call_json::<Lead>("leads/create", with_email("Почта", "не почта")).await.unwrap_err(),
+            AppError::invalid("email", Problem::BadEmail)
+        );
+        assert_eq!(db.count("SELECT COUNT(*) FROM leads").await, leads_before);
+        let mailed: Lead = m.call_json("leads/create", with_email("Почта", " Anna@Romashka.RU ")).await.unwrap();
+        assert_eq!(mailed.email, "anna@romashka.ru");
+        let found: LeadPage = m.call_json("leads", json!({"filter": {"search": "ROMASHKA", "page": 0}})).await.unwrap();
+        assert_eq!(found.rows.iter().map(|l| l.id).collect::<Vec<_>>(), vec![mailed.id]);
+        lead_status(&m, f.pipeline, mailed.id, "qualified", None).await.unwrap();
+        let buyers = clients(&m, json!({"search": "ромашка", "page": 0})).await.unwrap();
+        let buyer = buyers.rows.iter().find(|c| c.name == "ООО Ромашка").expect("the qualified lead's client");
+        assert_eq!((buyer.phone.as_str(), buyer.email.as_str()), ("+7 900 111-22-33", "anna@romashka.ru"));
+        let by_email = clients(&m, json!({"search": "anna@romashka", "page": 0})).await.unwrap();
+        assert_eq!(by_email.rows.len(), 1, "the client is found by the copied e-mail");
+
+        // A head gives a new lead to someone in the department; a manager's leads are their own.
+        let (head, _) = signed_in(&server, org.head_a).await;
+        let (_, a2_id) = signed_in(&server, org.manager_a2).await;
+        let given = |responsible: i64| {
+            json!({"form": {"title": "Передан", "source": "website", "contact_name": "", "phone": ""},
+                "responsible_id": responsible})
+        };
+        let handed: Lead = head.call_json("leads/create", given(m_id)).await.unwrap();
+        assert_eq!(handed.responsible_id, Some(m_id));
+        let leads_before = db.count("SELECT COUNT(*) FROM leads").await;
+        assert_eq!(head.call_json::<Lead>("leads/create", given(b_id)).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(m.call_json::<Lead>("leads/create", given(a2_id)).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(
+            head.call_json::<Lead>("leads/create", given(i64::MAX)).await.unwrap_err(),
+            AppError::invalid("responsible", Problem::Unknown)
+        );
+        assert_eq!(db.count("SELECT COUNT(*) FROM leads").await, leads_before, "refused leads store nothing");
         server.stop().await;
         db.drop_db().await;
     }

@@ -7,11 +7,12 @@ use strum::IntoEnumIterator;
 
 use super::deal::{LogActivity, LoggedOn};
 use super::lists::{finish_edit, span, when, LeadSort, ListBody, Order, SortHeader};
-use super::server::{create_lead, list_leads, list_pipelines, set_lead_status, update_lead};
+use super::server::{board_options, create_lead, list_leads, list_pipelines, set_lead_status, update_lead};
 use super::{Lead, LeadEdit, LeadFilter, LeadPage, LeadStatus, NewLeadForm};
 use crate::access::{Action, Module, Scope};
 use crate::error::AppError;
 use crate::i18n::SOURCE_KEYS;
+use crate::org::UserId;
 use crate::shell::{use_ui, FormError};
 
 #[component]
@@ -105,7 +106,11 @@ fn LeadRow(lead: Lead, reload: RwSignal<u32>, error: RwSignal<Option<AppError>>)
     let waited = lead.first_response_at.map(|first| first - lead.created_at);
     view! {
         <tr>
-            <td>{lead.title.clone()}<div class="muted">{lead.phone.clone()}</div></td>
+            <td>
+                {lead.title.clone()}
+                <div class="muted">{lead.phone.clone()}</div>
+                {(!lead.email.is_empty()).then(|| view! { <div class="muted">{lead.email.clone()}</div> })}
+            </td>
             <td>{lead.contact_name.clone()}</td>
             <td>{move || t().source_name(&lead.source).to_string()}</td>
             <td>{lead.responsible.clone()}</td>
@@ -157,28 +162,50 @@ fn NewLead(reload: RwSignal<u32>) -> impl IntoView {
     let ui = use_ui();
     let t = move || ui.texts();
     let form = RwSignal::new(NewLeadForm { source: "website".into(), ..Default::default() });
+    // None: the person creating it.
+    let responsible = RwSignal::new(None::<UserId>);
+    let options = LocalResource::new(board_options);
     let error = RwSignal::new(None::<AppError>);
     let open = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let data = form.get_untracked();
+        let responsible_id = responsible.get_untracked();
         leptos::task::spawn_local(async move {
-            match create_lead(data).await {
+            match create_lead(data, responsible_id).await {
                 Ok(_) => {
                     error.set(None);
                     open.set(false);
                     form.set(NewLeadForm { source: "website".into(), ..Default::default() });
+                    responsible.set(None);
                     reload.update(|n| *n += 1);
                 }
                 Err(e) => error.set(Some(e)),
             }
         });
     };
+    // Only someone whose right covers colleagues has a choice to make.
+    let choice = move || {
+        let people = options.get().and_then(Result::ok)?.people;
+        (people.len() > 1).then(|| {
+            view! {
+                <label><span>{move || t().responsible}</span>
+                    <select data-testid="lead-responsible"
+                        on:change=move |ev| responsible.set(event_target_value(&ev).parse().ok())>
+                        <option value="" selected=move || responsible.get().is_none()>{move || t().me}</option>
+                        {people.into_iter().map(|(id, name)| view! {
+                            <option value=id.to_string() selected=move || responsible.get() == Some(id)>{name}</option>
+                        }).collect_view()}
+                    </select></label>
+            }
+        })
+    };
     view! {
         <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o)>{move || t().new_lead}</button>
         {move || open.get().then(|| view! {
             <form class="card new-deal" on:submit=submit>
                 <LeadFields form />
+                {choice}
                 <FormError error=error.into() />
                 <div class="actions"><button type="submit" class="primary">{t().create}</button></div>
             </form>
@@ -186,7 +213,7 @@ fn NewLead(reload: RwSignal<u32>) -> impl IntoView {
     }
 }
 
-/// Title, contact, phone and source of a lead, for the new-lead and edit forms.
+/// Title, contact, phone, e-mail and source of a lead, for the new-lead and edit forms.
 #[component]
 fn LeadFields(form: RwSignal<NewLeadForm>) -> impl IntoView {
     let ui = use_ui();
@@ -201,6 +228,9 @@ fn LeadFields(form: RwSignal<NewLeadForm>) -> impl IntoView {
         <label><span>{move || t().phone}</span>
             <input type="tel" maxlength="40" prop:value=move || form.with(|f| f.phone.clone())
                 on:input=move |ev| form.update(|f| f.phone = event_target_value(&ev)) /></label>
+        <label><span>{move || t().email}</span>
+            <input type="email" maxlength="254" autocomplete="off" prop:value=move || form.with(|f| f.email.clone())
+                on:input=move |ev| form.update(|f| f.email = event_target_value(&ev)) /></label>
         <label><span>{move || t().source}</span>
             <select on:change=move |ev| form.update(|f| f.source = event_target_value(&ev))>
                 {move || {
@@ -228,6 +258,7 @@ fn EditLead(
         source: lead.source.clone(),
         contact_name: lead.contact_name.clone(),
         phone: lead.phone.clone(),
+        email: lead.email.clone(),
     });
     let own_error = RwSignal::new(None::<AppError>);
     let (id, version) = (lead.id, lead.version);

@@ -352,6 +352,7 @@ pub struct Lead {
     /// When someone first called back or changed the status.
     pub first_response_at: Option<i64>,
     /// The deal a qualified lead became.
+    pub email: String,
     pub deal_id: Option<DealId>,
     /// Bumped by every change; an edit made at an older version is refused.
     pub version: i64,
@@ -391,6 +392,9 @@ pub struct Violation {
     pub deal_id: DealId,
     pub deal_title: String,
     pub actor: String,
+    /// Empty when unknown; checked for a plausible address otherwise.
+    #[serde(default)]
+    pub email: String,
     pub at: i64,
     pub from_stage_id: StageId,
     pub to_stage_id: StageId,

@@ -104,6 +104,10 @@ pub(crate) mod ssr {
 
     /// Checks an activity's call length and note: only calls have a length, up
     /// to a day; a note-only activity needs its note.
+            email: match form.email.trim() {
+                "" => String::new(),
+                email => crate::org::clean_email(email)?,
+            },
     pub fn clean_activity(
         kind: crate::pipeline::ActivityKind,
         duration_s: Option<i32>,
@@ -473,16 +477,25 @@ pub async fn list_activities(filter: ActivityFilter) -> Result<ActivityList, App
     Ok(ctx.storage().activities(auth.user.org_id, &filter, auth.visibility()?).await?)
 }
 
-/// A new lead, with the caller responsible.
+/// A new lead, with the caller responsible unless they name a colleague
+/// their leads right covers.
 #[server(prefix = "/api", endpoint = "leads/create", input = server_fn::codec::Json)]
-pub async fn create_lead(form: NewLeadForm) -> Result<Lead, AppError> {
+pub async fn create_lead(
+    form: NewLeadForm,
+    #[server(default)] responsible_id: Option<crate::org::UserId>,
+) -> Result<Lead, AppError> {
     use crate::access::{guard::Ctx, Action, Module, Owner};
     let ctx = Ctx::get().await?;
     let auth = ctx.authorize(Module::Leads, Action::Create).await?;
-    auth.check(Owner { user: Some(auth.user.id), department: auth.user.department_id })?;
+    let org = auth.user.org_id;
     let form = ssr::clean_lead(&form)?;
-    let lead = ctx.storage().create_lead(auth.user.org_id, &form, auth.user.id, ssr::now_ms()).await?;
-    ssr::publish_work(&ctx, auth.user.org_id, ssr::user_owner(&auth.user));
+    let responsible = match responsible_id {
+        Some(id) if id != auth.user.id => ssr::colleague(&ctx, org, id, "responsible").await?,
+        _ => auth.user.clone(),
+    };
+    auth.check(Owner { user: Some(responsible.id), department: responsible.department_id })?;
+    let lead = ctx.storage().create_lead(org, &form, responsible.id, ssr::now_ms()).await?;
+    ssr::publish_work(&ctx, org, ssr::user_owner(&responsible));
     Ok(lead)
 }
 

@@ -369,13 +369,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let f = &edit.form;
         let updated = sqlx::query(
-            "UPDATE leads SET title = $1, source = $2, contact_name = $3, phone = $4, version = version + 1 \
-             WHERE id = $5 AND org_id = $6 AND version = $7",
+            "UPDATE leads SET title = $1, source = $2, contact_name = $3, phone = $4, email = $5, \
+             version = version + 1 WHERE id = $6 AND org_id = $7 AND version = $8",
         )
         .bind(&f.title)
         .bind(&f.source)
         .bind(&f.contact_name)
         .bind(&f.phone)
+        .bind(&f.email)
         .bind(edit.id)
         .bind(org)
         .bind(edit.version)
@@ -400,7 +401,8 @@ impl Store {
             if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 // Leads are few per person; LIKE on the original text is enough here.
                 q.push(" AND (l.title LIKE ").push_bind(format!("%{text}%"));
-                q.push(" OR l.phone LIKE ").push_bind(format!("%{text}%")).push(")");
+                q.push(" OR l.phone LIKE ").push_bind(format!("%{text}%"));
+                q.push(" OR l.email LIKE ").push_bind(format!("%{}%", text.to_lowercase())).push(")");
             }
             push_visibility(q, v, "l.responsible_id", "u.department_id");
         };

@@ -165,7 +165,8 @@ fn ids_from_text(text: &str) -> Vec<StageId> {
     text.split(',').filter_map(|s| s.parse().ok()).collect()
 }
 
-const LEAD_SELECT: &str = "SELECT l.id, l.title, l.source, l.contact_name, l.phone, l.status, l.disqualify_reason, \
+const LEAD_SELECT: &str =
+    "SELECT l.id, l.title, l.source, l.contact_name, l.phone, l.email, l.status, l.disqualify_reason, \
      l.responsible_id, COALESCE(u.name, '') AS responsible, l.created_at, l.first_response_at, l.version, \
      (SELECT MIN(dl.id) FROM deals dl WHERE dl.lead_id = l.id) AS deal_id \
      FROM leads l LEFT JOIN users u ON u.id = l.responsible_id";
@@ -177,6 +178,7 @@ fn lead_from_row(row: &DbRow) -> StorageResult<Lead> {
         source: row.try_get("source").map_err(other)?,
         contact_name: row.try_get("contact_name").map_err(other)?,
         phone: row.try_get("phone").map_err(other)?,
+        email: row.try_get("email").map_err(other)?,
         status: parse_col(row, "status")?,
         disqualify_reason: row.try_get("disqualify_reason").map_err(other)?,
         responsible_id: row.try_get("responsible_id").map_err(other)?,
@@ -1153,8 +1155,8 @@ impl Store {
     ) -> StorageResult<Lead> {
         let mut tx = self.begin_write().await?;
         let id: LeadId = sqlx::query_scalar(
-            "INSERT INTO leads (org_id, title, source, contact_name, phone, status, responsible_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'new', $6, $7) RETURNING id",
+            "INSERT INTO leads (org_id, title, source, contact_name, phone, email, status, responsible_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8) RETURNING id",
         )
         .bind(org)
         .bind(&lead.title)
@@ -1186,6 +1188,7 @@ impl Store {
 
     async fn set_lead_status_impl(
         &self,
+        .bind(&lead.email)
         org: OrgId,
         actor: UserId,
         id: LeadId,
@@ -1209,6 +1212,32 @@ impl Store {
         let reason = match status {
             LeadStatus::Disqualified => {
                 Some(reason.ok_or(StorageError::Invalid("disqualify_reason", Problem::Required))?)
+    /// Gives the qualified lead's client the lead's phone and e-mail where
+    /// the client has none yet; what a colleague already entered is kept.
+    async fn fill_client_contacts(tx: &mut Tx, lead_id: LeadId, lead: &Lead) -> StorageResult<()> {
+        let row = sqlx::query(
+            "SELECT c.id, c.name, c.phone, c.email FROM clients c JOIN leads l ON l.client_id = c.id WHERE l.id = $1",
+        )
+        .bind(lead_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(other)?;
+        let Some(row) = row else { return Ok(()) };
+        let text = |c: &str| row.try_get::<String, _>(c).map_err(other);
+        let (name, phone, email) = (text("name")?, text("phone")?, text("email")?);
+        let phone = if phone.is_empty() { lead.phone.clone() } else { phone };
+        let email = if email.is_empty() { lead.email.clone() } else { email };
+        sqlx::query("UPDATE clients SET phone = $1, email = $2, search = $3 WHERE id = $4")
+            .bind(&phone)
+            .bind(&email)
+            .bind(client_search_text(&name, &phone, &email))
+            .bind(row.try_get::<i64, _>("id").map_err(other)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
             }
             _ => None,
         };
@@ -1258,6 +1287,7 @@ const ACTIVITY_SELECT: &str = "SELECT a.id, a.kind, a.user_id, u.name AS user_na
      JOIN users u ON u.id = a.user_id LEFT JOIN deals ad ON ad.id = a.deal_id LEFT JOIN leads al ON al.id = a.lead_id";
 
 fn activity_from_row(row: &DbRow) -> StorageResult<Activity> {
+            Self::fill_client_contacts(&mut tx, id, &lead).await?;
     Ok(Activity {
         id: row.try_get("id").map_err(other)?,
         kind: parse_col(row, "kind")?,
