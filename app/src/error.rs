@@ -43,6 +43,10 @@ pub enum Problem {
     HasDeals,
     /// The organisation's last active one of its kind (a pipeline) cannot go.
     LastActive,
+    /// A moment later than now (an activity dated ahead).
+    InFuture,
+    /// A moment before the record it is about was created.
+    BeforeCreated,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -102,6 +106,8 @@ impl AppError {
                     Problem::HasParts => t.err_has_parts.into(),
                     Problem::HasDeals => t.err_has_deals.into(),
                     Problem::LastActive => t.err_last_active.into(),
+                    Problem::InFuture => t.err_in_future.into(),
+                    Problem::BeforeCreated => t.err_before_created.into(),
                 };
                 format!("{}: {what}", t.field_name(field))
             }

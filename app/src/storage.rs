@@ -121,6 +121,8 @@ pub struct NewActivity {
     pub client_id: Option<ClientId>,
     pub duration_s: Option<i32>,
     pub note: String,
+    /// When it happened; `None` is the moment it is stored.
+    pub at: Option<i64>,
 }
 
 /// A checked change to a deal; `client_name: None` detaches the client.

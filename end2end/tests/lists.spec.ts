@@ -128,4 +128,32 @@ test('a manager adds a client, gets a clear error for a bad e-mail, then finds i
   const rows = page.getByTestId('clients').locator('tbody tr');
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText('client@example.ru');
+
+  // A meeting about the client as a whole. Its time may be set back, but not
+  // before the client existed nor ahead of now.
+  await rows.first().getByRole('button', { name: 'Записать звонок' }).click();
+  const log = page.locator('form.log-activity');
+  await log.getByLabel('Тип').selectOption({ label: 'Встреча' });
+  const local = (ms: number) => {
+    const d = new Date(ms);
+    const two = (n: number) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+  };
+  await log.getByTestId('activity-at').fill(local(Date.now() - 2 * 3_600_000));
+  await log.getByRole('button', { name: 'Записать' }).click();
+  await expect(log.getByRole('alert')).toHaveText('Когда: раньше, чем появилась запись, о которой речь');
+  await log.getByTestId('activity-at').fill(local(Date.now() + 2 * 3_600_000));
+  await log.getByRole('button', { name: 'Записать' }).click();
+  await expect(log.getByRole('alert')).toHaveText('Когда: не может быть позже текущего момента');
+  await log.getByTestId('activity-at').fill('');
+  const note = `Встреча ${info.project.name} ${Date.now()}`;
+  await log.getByLabel('Комментарий').fill(note);
+  await log.getByRole('button', { name: 'Записать' }).click();
+  await expect(log).toBeHidden();
+  await expect(rows.first().getByRole('status')).toHaveText('Сохранено');
+
+  await open(page, '/activities');
+  const meeting = page.getByTestId('activities').locator('tr', { hasText: note });
+  await expect(meeting).toContainText('Встреча');
+  await expect(meeting.getByRole('link', { name })).toHaveAttribute('href', /^\/clients\?search=/);
 });

@@ -1034,11 +1034,85 @@ async fn activities_are_corrected_at_their_version_by_whoever_may_edit_their_sub
                 client_id: None,
                 duration_s: Some(30),
                 note: String::new(),
+                at: None,
             };
             s.add_activity(org_id, &new, 1_000).await.unwrap()
         };
         assert_eq!(correct(&mb, loose.id, 0, "call_in", Some(31), "").await.unwrap_err(), AppError::Forbidden);
         assert_eq!(correct(&head_a, loose.id, 0, "call_in", Some(31), "").await.unwrap().duration_s, Some(31));
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+#[tokio::test]
+async fn activities_are_dated_back_within_reason_and_logged_on_a_client() {
+    const HOUR: i64 = 3_600_000;
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (m, _) = signed_in(&server, org.manager_a).await;
+        let (mb, _) = signed_in(&server, org.manager_b).await;
+        let now = jiff::Timestamp::now().as_millisecond();
+
+        // A lead that came in three hours ago and was taken on just now: the
+        // call logged afterwards, made two hours ago, was its first response.
+        let form = json!({"form": {"title": "Ночная заявка", "source": "phone", "contact_name": "", "phone": ""}});
+        let lead: Lead = m.call_json("leads/create", form).await.unwrap();
+        db.exec(&format!("UPDATE leads SET created_at = {} WHERE id = {}", now - 3 * HOUR, lead.id)).await;
+        // Behind the KPI roll-up's back: it is rebuilt from the records.
+        let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+        db.open().await.storage.rebuild_kpis(org_id).await.unwrap();
+        let taken = lead_status(&m, f.pipeline, lead.id, "in_work", None).await.unwrap();
+        assert!(taken.first_response_at.is_some_and(|at| at >= now));
+        let call = |at: i64| json!({"form": {"kind": "call_out", "deal_id": null, "lead_id": lead.id, "duration_s": 60, "note": "", "at": at}});
+        let activities_before = db.count("SELECT COUNT(*) FROM activities").await;
+        assert_eq!(
+            m.call_json::<Activity>("activities/create", call(now - 4 * HOUR)).await.unwrap_err(),
+            AppError::invalid("at", Problem::BeforeCreated)
+        );
+        assert_eq!(
+            m.call_json::<Activity>("activities/create", call(now + HOUR)).await.unwrap_err(),
+            AppError::invalid("at", Problem::InFuture)
+        );
+        assert_eq!(db.count("SELECT COUNT(*) FROM activities").await, activities_before, "refused calls store nothing");
+        let made: Activity = m.call_json("activities/create", call(now - 2 * HOUR)).await.unwrap();
+        assert_eq!(made.at, now - 2 * HOUR);
+        let leads: LeadPage = m.call_json("leads", json!({"filter": {"page": 0}})).await.unwrap();
+        let answered = leads.rows.iter().find(|l| l.id == lead.id).unwrap();
+        assert_eq!(answered.first_response_at, Some(now - 2 * HOUR), "the earlier call is the first response");
+        // A later one leaves the first response where it is.
+        let _: Activity = m.call_json("activities/create", call(now - HOUR)).await.unwrap();
+        let leads: LeadPage = m.call_json("leads", json!({"filter": {"page": 0}})).await.unwrap();
+        assert_eq!(leads.rows.iter().find(|l| l.id == lead.id).unwrap().first_response_at, Some(now - 2 * HOUR));
+
+        // About a client as a whole: logged by whoever may work with the client, listed under its name.
+        let form = json!({"form": {"id": null, "name": "ИП Звонков", "kind": "person", "phone": "", "email": ""}});
+        let client: Buyer = m.call_json("clients/save", form).await.unwrap();
+        let on_client = json!({"form": {"kind": "meeting", "deal_id": null, "lead_id": null, "client_id": client.id,
+            "duration_s": null, "note": "Встреча в офисе"}});
+        let met: Activity = m.call_json("activities/create", on_client.clone()).await.unwrap();
+        assert_eq!((met.client_id, met.subject.as_str()), (Some(client.id), "ИП Звонков"));
+        assert_eq!(mb.call_json::<Activity>("activities/create", on_client).await.unwrap_err(), AppError::Forbidden);
+        let deal = create_deal(&m, f.pipeline, "Окна", 100).await.unwrap();
+        let both = json!({"form": {"kind": "note", "deal_id": deal, "lead_id": null, "client_id": client.id,
+            "duration_s": null, "note": "Двойная"}});
+        assert_eq!(
+            m.call_json::<Activity>("activities/create", both).await.unwrap_err(),
+            AppError::invalid("deal", Problem::Required),
+            "one subject at a time"
+        );
+        assert_eq!(correct(&mb, met.id, 0, "meeting", None, "Чужая").await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(
+            correct(&m, met.id, 0, "meeting", None, "Встреча у клиента").await.unwrap().note,
+            "Встреча у клиента"
+        );
+        let listed = list(&m, json!({"page": 0})).await.unwrap();
+        let row = listed.rows.iter().find(|a| a.id == met.id).expect("listed");
+        assert_eq!((row.subject.as_str(), row.client_id), ("ИП Звонков", Some(client.id)));
         server.stop().await;
         db.drop_db().await;
     }

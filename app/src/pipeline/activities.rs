@@ -134,6 +134,10 @@ fn ActivityRow(
     let subject = match (activity.deal_id, activity.lead_id) {
         (Some(deal), _) => view! { <a href=format!("/deals/{deal}")>{activity.subject.clone()}</a> }.into_any(),
         (None, Some(_)) => view! { <a href="/leads">{activity.subject.clone()}</a> }.into_any(),
+        (None, None) if activity.client_id.is_some() => {
+            let href = format!("/clients?search={}", crate::funnel::page::encode(&activity.subject));
+            view! { <a href=href>{activity.subject.clone()}</a> }.into_any()
+        }
         _ => activity.subject.clone().into_any(),
     };
     let kind = activity.kind;

@@ -1,10 +1,11 @@
 //! The clients list: companies and people with how many deals they have and
 //! what they bought (so a repeat buyer stands out), sorted by any figure, a
-//! form to add a client or change one.
+//! form to add a client or change one, and a call logged about a client.
 
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
+use super::deal::{LogActivity, LoggedOn};
 use super::lists::{
     when, Client, ClientFilter, ClientForm, ClientList, ClientSort, ListBody, Order, SaveOrCancel, SortHeader,
 };
@@ -94,6 +95,10 @@ fn ClientRow(client: Client, editing: RwSignal<Option<ClientForm>>, can_edit: bo
     let ui = use_ui();
     let t = move || ui.texts();
     let repeat = client.is_repeat();
+    let logging = RwSignal::new(false);
+    // Nothing in the row changes when an activity is logged, so the row says it was.
+    let logged = RwSignal::new(false);
+    let id = client.id;
     let form = ClientForm {
         id: Some(client.id),
         name: client.name.clone(),
@@ -121,10 +126,24 @@ fn ClientRow(client: Client, editing: RwSignal<Option<ClientForm>>, can_edit: bo
             <td class="nowrap">{when(client.created_at)}</td>
             <td class="actions">
                 {can_edit.then(|| view! {
+                    <button type="button" aria-expanded=move || logging.get().to_string()
+                        on:click=move |_| logging.update(|l| *l = !*l)>{move || t().log_call}</button>
                     <button type="button" on:click=move |_| editing.set(Some(form.clone()))>{move || t().edit}</button>
                 })}
+                <Show when=move || logged.get()>
+                    <span class="muted" role="status">{move || t().saved}</span>
+                </Show>
             </td>
         </tr>
+        // A call about the client as a whole, not one deal; the activities list shows it.
+        {move || logging.get().then(|| view! {
+            <tr class="editing"><td colspan="9" on:keydown=move |ev| if ev.key() == "Escape" { logging.set(false) }>
+                <LogActivity on=LoggedOn::Client(id) on_logged=Callback::new(move |_| {
+                    logging.set(false);
+                    logged.set(true);
+                }) />
+            </td></tr>
+        })}
     }
 }
 

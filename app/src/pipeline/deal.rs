@@ -9,8 +9,8 @@ use super::activities::{call_length, EditActivity};
 use super::lists::{finish_edit, span, when, SaveOrCancel};
 use super::server::{board_options, get_deal, list_pipelines, log_activity, update_deal};
 use super::{
-    format_rubles, parse_rubles, rubles_for_input, time_in_stages, ActivityKind, DealEdit, DealEventKind, DealId,
-    DealPage as DealData, LeadId, NewActivityForm, StageId,
+    format_rubles, parse_rubles, rubles_for_input, time_in_stages, ActivityKind, ClientId, DealEdit, DealEventKind,
+    DealId, DealPage as DealData, LeadId, NewActivityForm, StageId,
 };
 use crate::access::{Action, Module, Scope};
 use crate::error::{AppError, Problem};
@@ -283,11 +283,28 @@ fn EditDeal(
     }
 }
 
+/// A `datetime-local` value ("2026-12-04T09:30") as UTC milliseconds, read
+/// in the browser's time zone, as the person meant it.
+fn local_moment(text: &str) -> Option<i64> {
+    #[cfg(feature = "hydrate")]
+    {
+        let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(text)).get_time();
+        ms.is_finite().then_some(ms as i64)
+    }
+    // Forms are sent from the browser only.
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        None
+    }
+}
+
 /// What a logged activity is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoggedOn {
     Deal(DealId),
     Lead(LeadId),
+    Client(ClientId),
 }
 
 /// Logs a call (or a meeting, proposal, chat, note) on a deal or a lead; used
@@ -299,6 +316,8 @@ pub fn LogActivity(on: LoggedOn, #[prop(into)] on_logged: Callback<()>) -> impl 
     let kind = RwSignal::new(ActivityKind::CallOut);
     let minutes = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
+    // A `datetime-local` value in the browser's zone; empty is now.
+    let moment = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let kinds = [
@@ -320,18 +339,21 @@ pub fn LogActivity(on: LoggedOn, #[prop(into)] on_logged: Callback<()>) -> impl 
                 Err(_) => return error.set(Some(AppError::invalid("duration", Problem::NotANumber))),
             },
         };
+        let at = match moment.with_untracked(|w| w.trim().to_string()) {
+            w if w.is_empty() => None,
+            w => match local_moment(&w) {
+                Some(ms) => Some(ms),
+                None => return error.set(Some(AppError::invalid("at", Problem::Unknown))),
+            },
+        };
         let form = NewActivityForm {
             kind: kind.get_untracked(),
-            deal_id: match on {
-                LoggedOn::Deal(deal) => Some(deal),
-                LoggedOn::Lead(_) => None,
-            },
-            lead_id: match on {
-                LoggedOn::Lead(lead) => Some(lead),
-                LoggedOn::Deal(_) => None,
-            },
+            deal_id: if let LoggedOn::Deal(id) = on { Some(id) } else { None },
+            lead_id: if let LoggedOn::Lead(id) = on { Some(id) } else { None },
+            client_id: if let LoggedOn::Client(id) = on { Some(id) } else { None },
             duration_s,
             note: note.get_untracked(),
+            at,
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -340,6 +362,7 @@ pub fn LogActivity(on: LoggedOn, #[prop(into)] on_logged: Callback<()>) -> impl 
                     error.set(None);
                     minutes.set(String::new());
                     note.set(String::new());
+                    moment.set(String::new());
                     on_logged.run(());
                 }
                 Err(e) => error.set(Some(e)),
@@ -361,6 +384,9 @@ pub fn LogActivity(on: LoggedOn, #[prop(into)] on_logged: Callback<()>) -> impl 
                 <label><span>{move || t().duration_min}</span>
                     <input type="text" inputmode="decimal" size="5" prop:value=move || minutes.get()
                         on:input=move |ev| minutes.set(event_target_value(&ev)) /></label>
+                <label><span>{move || t().activity_at}</span>
+                    <input type="datetime-local" data-testid="activity-at" title=move || t().activity_at_hint
+                        prop:value=move || moment.get() on:input=move |ev| moment.set(event_target_value(&ev)) /></label>
             </div>
             <label><span>{move || t().note}</span>
                 <textarea rows="2" maxlength="2000" prop:value=move || note.get()

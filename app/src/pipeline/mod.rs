@@ -262,7 +262,8 @@ pub struct Activity {
     pub note: String,
     pub deal_id: Option<DealId>,
     pub lead_id: Option<LeadId>,
-    /// The title of the deal or lead it was about.
+    pub client_id: Option<ClientId>,
+    /// The title of the deal or lead, or the client's name, it was about.
     pub subject: String,
     /// Bumped by every correction, so two people's corrections never overwrite each other.
     pub version: i64,
@@ -330,10 +331,17 @@ pub struct StageForm {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewActivityForm {
     pub kind: ActivityKind,
+    /// What it is about: one of a deal, a lead or a client.
     pub deal_id: Option<DealId>,
     pub lead_id: Option<LeadId>,
+    #[serde(default)]
+    pub client_id: Option<ClientId>,
     pub duration_s: Option<i32>,
     pub note: String,
+    /// When it happened, UTC milliseconds; `None` is now. Never ahead of now,
+    /// never before what it is about was created.
+    #[serde(default)]
+    pub at: Option<i64>,
 }
 
 /// A request from a possible buyer, on its way to a deal or a refusal.
@@ -344,6 +352,7 @@ pub struct Lead {
     pub source: String,
     pub contact_name: String,
     pub phone: String,
+    pub email: String,
     pub status: LeadStatus,
     pub disqualify_reason: Option<String>,
     pub responsible_id: Option<UserId>,
@@ -352,7 +361,6 @@ pub struct Lead {
     /// When someone first called back or changed the status.
     pub first_response_at: Option<i64>,
     /// The deal a qualified lead became.
-    pub email: String,
     pub deal_id: Option<DealId>,
     /// Bumped by every change; an edit made at an older version is refused.
     pub version: i64,
@@ -384,6 +392,9 @@ pub struct NewLeadForm {
     pub source: String,
     pub contact_name: String,
     pub phone: String,
+    /// Empty when unknown; checked for a plausible address otherwise.
+    #[serde(default)]
+    pub email: String,
 }
 
 /// A violation of stage discipline, for the head to see.
@@ -392,9 +403,6 @@ pub struct Violation {
     pub deal_id: DealId,
     pub deal_title: String,
     pub actor: String,
-    /// Empty when unknown; checked for a plausible address otherwise.
-    #[serde(default)]
-    pub email: String,
     pub at: i64,
     pub from_stage_id: StageId,
     pub to_stage_id: StageId,

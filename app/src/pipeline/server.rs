@@ -20,7 +20,7 @@ pub(crate) mod ssr {
     use crate::error::{AppError, Problem};
     use crate::org::{OrgId, User, UserId};
     use crate::pipeline::live::{Change, Subject};
-    use crate::pipeline::{DealId, LeadId, PipelineId};
+    use crate::pipeline::{ClientId, DealId, LeadId, PipelineId};
     use crate::storage::{DealHead, LeadHead};
 
     pub fn now_ms() -> i64 {
@@ -44,6 +44,11 @@ pub(crate) mod ssr {
         let deal = ctx.storage().deal_head(auth.user.org_id, id).await?.ok_or(AppError::NotFound)?;
         auth.check(deal_owner(&deal))?;
         Ok(deal)
+    }
+
+    pub async fn permitted_client(ctx: &Ctx, auth: &Authorized, id: ClientId) -> Result<(), AppError> {
+        let client = ctx.storage().client_head(auth.user.org_id, id).await?.ok_or(AppError::NotFound)?;
+        auth.check(Owner { user: client.responsible_id, department: client.department_id })
     }
 
     pub async fn permitted_lead(ctx: &Ctx, auth: &Authorized, id: LeadId) -> Result<LeadHead, AppError> {
@@ -99,15 +104,15 @@ pub(crate) mod ssr {
             source: clean_source(&form.source)?,
             contact_name: optional_text("contact_name", &form.contact_name, MAX_TITLE)?,
             phone: optional_text("phone", &form.phone, 40)?,
+            email: match form.email.trim() {
+                "" => String::new(),
+                email => crate::org::clean_email(email)?,
+            },
         })
     }
 
     /// Checks an activity's call length and note: only calls have a length, up
     /// to a day; a note-only activity needs its note.
-            email: match form.email.trim() {
-                "" => String::new(),
-                email => crate::org::clean_email(email)?,
-            },
     pub fn clean_activity(
         kind: crate::pipeline::ActivityKind,
         duration_s: Option<i32>,
@@ -241,22 +246,40 @@ pub async fn log_activity(form: NewActivityForm) -> Result<Activity, AppError> {
     use crate::storage::NewActivity;
     let ctx = Ctx::get().await?;
     let (duration_s, note) = ssr::clean_activity(form.kind, form.duration_s, &form.note)?;
-    let (user, deal_id, lead_id, deal) = match (form.deal_id, form.lead_id) {
-        (Some(deal), None) => {
+    let now = ssr::now_ms();
+    // A minute of slack for a browser clock a little ahead of the server's.
+    if form.at.is_some_and(|at| at > now + 60_000) {
+        return Err(AppError::invalid("at", Problem::InFuture));
+    }
+    let (user, deal) = match (form.deal_id, form.lead_id, form.client_id) {
+        (Some(deal), None, None) => {
             let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
             let head = ssr::permitted_deal(&ctx, &auth, deal).await?;
-            (auth.user, Some(deal), None, Some(head))
+            (auth.user, Some(head))
         }
-        (None, Some(lead)) => {
+        (None, Some(lead), None) => {
             let auth = ctx.authorize(Module::Leads, Action::Edit).await?;
             ssr::permitted_lead(&ctx, &auth, lead).await?;
-            (auth.user, None, Some(lead), None)
+            (auth.user, None)
+        }
+        (None, None, Some(client)) => {
+            let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+            ssr::permitted_client(&ctx, &auth, client).await?;
+            (auth.user, None)
         }
         _ => return Err(AppError::invalid("deal", Problem::Required)),
     };
-    let activity =
-        NewActivity { kind: form.kind, user_id: user.id, deal_id, lead_id, client_id: None, duration_s, note };
-    let logged = ctx.storage().add_activity(user.org_id, &activity, ssr::now_ms()).await?;
+    let activity = NewActivity {
+        kind: form.kind,
+        user_id: user.id,
+        deal_id: form.deal_id,
+        lead_id: form.lead_id,
+        client_id: form.client_id,
+        duration_s,
+        note,
+        at: form.at.map(|at| at.min(now)),
+    };
+    let logged = ctx.storage().add_activity(user.org_id, &activity, now).await?;
     match deal {
         Some(head) => ssr::publish(&ctx, user.org_id, head.pipeline_id, &head),
         None => ssr::publish_work(&ctx, user.org_id, ssr::user_owner(&user)),
@@ -274,17 +297,23 @@ pub async fn update_activity(edit: ActivityEdit) -> Result<Activity, AppError> {
     let (duration_s, note) = ssr::clean_activity(edit.kind, edit.duration_s, &edit.note)?;
     let org = ctx.require_user().await?.org_id;
     let before = ctx.storage().activity(org, edit.id).await?.ok_or(AppError::NotFound)?;
-    let (deal, owner) = match (before.deal_id, before.lead_id) {
-        (Some(deal), _) => {
+    let (deal, owner) = match (before.deal_id, before.lead_id, before.client_id) {
+        (Some(deal), _, _) => {
             let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
             let head = ssr::permitted_deal(&ctx, &auth, deal).await?;
             (Some(head.clone()), ssr::deal_owner(&head))
         }
-        (None, Some(lead)) => {
+        (None, Some(lead), _) => {
             let auth = ctx.authorize(Module::Leads, Action::Edit).await?;
             (None, ssr::lead_owner(&ssr::permitted_lead(&ctx, &auth, lead).await?))
         }
-        (None, None) => {
+        (None, None, Some(client)) => {
+            let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
+            ssr::permitted_client(&ctx, &auth, client).await?;
+            let author = ctx.storage().user(before.user_id).await?.ok_or(AppError::NotFound)?;
+            (None, Owner { user: Some(author.id), department: author.department_id })
+        }
+        (None, None, None) => {
             let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
             let author = ctx.storage().user(before.user_id).await?.ok_or(AppError::NotFound)?;
             let owner = Owner { user: Some(author.id), department: author.department_id };

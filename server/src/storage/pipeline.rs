@@ -1005,6 +1005,27 @@ impl Store {
 
     async fn add_activity_impl(&self, org: OrgId, a: &NewActivity, now_ms: i64) -> StorageResult<Activity> {
         let mut tx = self.begin_write().await?;
+        let at = a.at.unwrap_or(now_ms);
+        let about = match (a.deal_id, a.lead_id, a.client_id) {
+            (Some(id), _, _) => Some(("deals", id)),
+            (None, Some(id), _) => Some(("leads", id)),
+            (None, None, Some(id)) => Some(("clients", id)),
+            (None, None, None) => None,
+        };
+        if let Some((table, id)) = about {
+            let created: Option<i64> =
+                sqlx::query_scalar(&format!("SELECT created_at FROM {table} WHERE id = $1 AND org_id = $2"))
+                    .bind(id)
+                    .bind(org)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(other)?;
+            match created {
+                None => return Err(StorageError::NotFound),
+                Some(created) if at < created => return Err(StorageError::Invalid("at", Problem::BeforeCreated)),
+                Some(_) => {}
+            }
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO activities (org_id, kind, user_id, deal_id, lead_id, client_id, at, duration_s, note) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -1015,7 +1036,7 @@ impl Store {
         .bind(a.deal_id)
         .bind(a.lead_id)
         .bind(a.client_id)
-        .bind(now_ms)
+        .bind(at)
         .bind(a.duration_s)
         .bind(&a.note)
         .fetch_one(&mut *tx)
@@ -1025,12 +1046,16 @@ impl Store {
         if let Some(lead) = a.lead_id {
             Self::lock_lead(&mut tx, org, lead).await?;
             let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Lead(lead)]).await?;
-            sqlx::query("UPDATE leads SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL")
-                .bind(now_ms)
-                .bind(lead)
-                .execute(&mut *tx)
-                .await
-                .map_err(other)?;
+            // A call logged afterwards, dated back, may be the earlier first response.
+            sqlx::query(
+                "UPDATE leads SET first_response_at = $1 WHERE id = $2 \
+                 AND (first_response_at IS NULL OR first_response_at > $1)",
+            )
+            .bind(at)
+            .bind(lead)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
             kpis.finish(&mut tx).await?;
             Self::mark_silent_leads(&mut tx, org, lead, lead).await?;
         }
@@ -1163,6 +1188,7 @@ impl Store {
         .bind(&lead.source)
         .bind(&lead.contact_name)
         .bind(&lead.phone)
+        .bind(&lead.email)
         .bind(responsible)
         .bind(now_ms)
         .fetch_one(&mut *tx)
@@ -1186,32 +1212,6 @@ impl Store {
         Ok(())
     }
 
-    async fn set_lead_status_impl(
-        &self,
-        .bind(&lead.email)
-        org: OrgId,
-        actor: UserId,
-        id: LeadId,
-        change: &LeadChange,
-        now_ms: i64,
-    ) -> StorageResult<Lead> {
-        let (status, reason, pipeline) = (change.status, change.reason.as_deref(), change.pipeline);
-        let mut tx = self.begin_write().await?;
-        Self::lock_lead(&mut tx, org, id).await?;
-        let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
-        let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Lead(id)]).await?;
-        let allowed = matches!(
-            (lead.status, status),
-            (LeadStatus::New, LeadStatus::InWork | LeadStatus::Qualified | LeadStatus::Disqualified)
-                | (LeadStatus::InWork, LeadStatus::Qualified | LeadStatus::Disqualified)
-                | (LeadStatus::Disqualified, LeadStatus::InWork)
-        );
-        if !allowed {
-            return Err(StorageError::Invalid("status", Problem::Unknown));
-        }
-        let reason = match status {
-            LeadStatus::Disqualified => {
-                Some(reason.ok_or(StorageError::Invalid("disqualify_reason", Problem::Required))?)
     /// Gives the qualified lead's client the lead's phone and e-mail where
     /// the client has none yet; what a colleague already entered is kept.
     async fn fill_client_contacts(tx: &mut Tx, lead_id: LeadId, lead: &Lead) -> StorageResult<()> {
@@ -1238,6 +1238,31 @@ impl Store {
         Ok(())
     }
 
+    async fn set_lead_status_impl(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        id: LeadId,
+        change: &LeadChange,
+        now_ms: i64,
+    ) -> StorageResult<Lead> {
+        let (status, reason, pipeline) = (change.status, change.reason.as_deref(), change.pipeline);
+        let mut tx = self.begin_write().await?;
+        Self::lock_lead(&mut tx, org, id).await?;
+        let lead = Self::lead_on(&mut *tx, org, id).await?.ok_or(StorageError::NotFound)?;
+        let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Lead(id)]).await?;
+        let allowed = matches!(
+            (lead.status, status),
+            (LeadStatus::New, LeadStatus::InWork | LeadStatus::Qualified | LeadStatus::Disqualified)
+                | (LeadStatus::InWork, LeadStatus::Qualified | LeadStatus::Disqualified)
+                | (LeadStatus::Disqualified, LeadStatus::InWork)
+        );
+        if !allowed {
+            return Err(StorageError::Invalid("status", Problem::Unknown));
+        }
+        let reason = match status {
+            LeadStatus::Disqualified => {
+                Some(reason.ok_or(StorageError::Invalid("disqualify_reason", Problem::Required))?)
             }
             _ => None,
         };
@@ -1262,6 +1287,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(other)?;
+            Self::fill_client_contacts(&mut tx, id, &lead).await?;
         }
         sqlx::query(
             "UPDATE leads SET status = $1, disqualify_reason = $2, first_response_at = COALESCE(first_response_at, $3), \
@@ -1283,11 +1309,11 @@ impl Store {
 }
 
 const ACTIVITY_SELECT: &str = "SELECT a.id, a.kind, a.user_id, u.name AS user_name, a.at, a.duration_s, a.note, \
-     a.version, a.deal_id, a.lead_id, COALESCE(ad.title, al.title, '') AS subject FROM activities a \
-     JOIN users u ON u.id = a.user_id LEFT JOIN deals ad ON ad.id = a.deal_id LEFT JOIN leads al ON al.id = a.lead_id";
+     a.version, a.deal_id, a.lead_id, a.client_id, COALESCE(ad.title, al.title, ac.name, '') AS subject \
+     FROM activities a JOIN users u ON u.id = a.user_id LEFT JOIN deals ad ON ad.id = a.deal_id \
+     LEFT JOIN leads al ON al.id = a.lead_id LEFT JOIN clients ac ON ac.id = a.client_id";
 
 fn activity_from_row(row: &DbRow) -> StorageResult<Activity> {
-            Self::fill_client_contacts(&mut tx, id, &lead).await?;
     Ok(Activity {
         id: row.try_get("id").map_err(other)?,
         kind: parse_col(row, "kind")?,
@@ -1298,6 +1324,7 @@ fn activity_from_row(row: &DbRow) -> StorageResult<Activity> {
         note: row.try_get("note").map_err(other)?,
         deal_id: row.try_get("deal_id").map_err(other)?,
         lead_id: row.try_get("lead_id").map_err(other)?,
+        client_id: row.try_get("client_id").map_err(other)?,
         subject: row.try_get("subject").map_err(other)?,
         version: row.try_get("version").map_err(other)?,
     })
