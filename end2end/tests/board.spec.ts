@@ -187,3 +187,43 @@ test('a head sees a manager move a card without reloading', async ({ browser }, 
   await head.close();
   await manager.close();
 });
+
+test('a move that fails or comes too late puts the card back and says why', async ({ page, browser }, info) => {
+  const email = info.project.name === 'phone' ? 'manager22@voronka.demo' : 'manager21@voronka.demo';
+  await logIn(page, email);
+  // This board hears nothing live, so it keeps showing what it read: the next move carries an old version.
+  await page.route('**/api/live', (route) => route.abort());
+  await page.goto('/board');
+  await page.waitForSelector('body[data-hydrated]');
+  await expect(page.getByTestId('board')).toBeVisible();
+  const title = `Назад ${info.project.name} ${Date.now()}`;
+  await newDeal(page, title);
+
+  // No connection: the card goes back to its column, with the reason.
+  await page.route('**/api/deals/move', (route) => route.abort());
+  await card(page, title).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByText('Нет связи с сервером. Проверьте сеть и повторите.')).toBeVisible();
+  await expect(card(column(page, 'Новая'), title)).toBeVisible();
+  await expect(card(column(page, 'Квалификация'), title)).toHaveCount(0);
+  await page.unroute('**/api/deals/move');
+
+  // Meanwhile the same deal is moved on from another browser.
+  const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const otherPage = await other.newPage();
+  await logIn(otherPage, email);
+  await openBoard(otherPage);
+  await card(otherPage, title).getByLabel('Переместить сделку').selectOption({ label: 'Встреча' });
+  await expect(card(column(otherPage, 'Встреча'), title)).toBeVisible();
+  await expect(card(column(page, 'Новая'), title)).toBeVisible();
+
+  // The stale move is refused: the board shows where the deal really is, and why.
+  await card(page, title).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByText('Запись изменил кто-то другой. Показаны актуальные данные.')).toBeVisible();
+  await expect(card(column(page, 'Встреча'), title)).toBeVisible();
+  await expect(card(page, title)).toHaveCount(1);
+  await otherPage.reload();
+  await expect(card(column(otherPage, 'Встреча'), title)).toBeVisible();
+  await other.close();
+});

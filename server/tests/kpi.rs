@@ -357,3 +357,154 @@ async fn bad_kpi_requests_are_refused_with_the_field() {
         db.drop_db().await;
     }
 }
+
+/// What the random history knows of a lead or deal: who is responsible and where it stands.
+struct Tracked {
+    id: i64,
+    owner: usize,
+    state: &'static str,
+}
+
+#[tokio::test]
+async fn random_histories_of_leads_deals_and_activities_keep_the_roll_up_equal_to_a_recount() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    for (backend, seed) in BACKENDS.into_iter().zip([11_u64, 12]) {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let mut people = Vec::new();
+        for email in [org.manager_a, org.manager_a2, org.manager_b] {
+            people.push(signed_in(&server, email).await);
+        }
+        let p: Pipeline = admin.call("pipelines/save", &[("name", "Продажи"), ("block_skips", "false")]).await.unwrap();
+        let pipelines: Vec<Pipeline> = admin.call("pipelines", &[]).await.unwrap();
+        let stages: Vec<(i64, StageKind)> =
+            pipelines.iter().find(|x| x.id == p.id).unwrap().stages.iter().map(|s| (s.id, s.kind)).collect();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (mut leads, mut deals, mut calls) =
+            (Vec::<Tracked>::new(), Vec::<Tracked>::new(), Vec::<(i64, i64)>::new());
+        let sources = ["website", "phone", "ads"];
+        let clients = ["ООО Альфа", "ООО Бета", "ИП Гамма"];
+        let kinds = ["call_in", "call_out", "meeting", "proposal", "chat", "note"];
+        for step in 0..160 {
+            let who = rng.gen_range(0..people.len());
+            let (c, _) = &people[who];
+            match rng.gen_range(0..9) {
+                0 => {
+                    let form = json!({"form": {"title": format!("Лид {step}"), "source": sources[rng.gen_range(0..3)],
+                        "contact_name": clients[rng.gen_range(0..3)], "phone": ""}});
+                    let lead: Lead = c.call_json("leads/create", form).await.unwrap();
+                    leads.push(Tracked { id: lead.id, owner: who, state: "new" });
+                }
+                1 if !leads.is_empty() => {
+                    let i = rng.gen_range(0..leads.len());
+                    let next: &[&'static str] = match leads[i].state {
+                        "new" => &["in_work", "qualified", "disqualified"],
+                        "in_work" => &["qualified", "disqualified"],
+                        "disqualified" => &["in_work"],
+                        _ => &[],
+                    };
+                    if next.is_empty() {
+                        continue;
+                    }
+                    let to = next[rng.gen_range(0..next.len())];
+                    let owner = &people[leads[i].owner].0;
+                    let reason = (to == "disqualified").then_some("Не наш клиент");
+                    let lead = lead_status(owner, p.id, leads[i].id, to, reason).await;
+                    leads[i].state = to;
+                    if let Some(deal) = lead.deal_id {
+                        deals.push(Tracked { id: deal, owner: leads[i].owner, state: "open" });
+                    }
+                }
+                2 | 3 => {
+                    // A call, meeting or note on one of the caller's open leads or deals.
+                    let on_lead = rng.gen_bool(0.5);
+                    let pool: Vec<i64> = if on_lead {
+                        leads.iter().filter(|l| l.owner == who && l.state != "qualified").map(|l| l.id).collect()
+                    } else {
+                        deals.iter().filter(|d| d.owner == who).map(|d| d.id).collect()
+                    };
+                    if pool.is_empty() {
+                        continue;
+                    }
+                    let target = pool[rng.gen_range(0..pool.len())];
+                    let kind = kinds[rng.gen_range(0..kinds.len())];
+                    let seconds = kind.starts_with("call").then(|| rng.gen_range(0..120));
+                    let (deal_id, lead_id) = if on_lead { (None, Some(target)) } else { (Some(target), None) };
+                    let form = json!({"kind": kind, "deal_id": deal_id, "lead_id": lead_id, "duration_s": seconds, "note": "итог"});
+                    let a: app::pipeline::Activity =
+                        c.call_json("activities/create", json!({ "form": form })).await.unwrap();
+                    if seconds.is_some() {
+                        calls.push((a.id, a.version));
+                    }
+                }
+                4 if !calls.is_empty() => {
+                    // A call corrected: its direction and length, across the threshold either way.
+                    let i = rng.gen_range(0..calls.len());
+                    let (id, version) = calls[i];
+                    let kind = kinds[rng.gen_range(0..2)];
+                    let edit = json!({"edit": {"id": id, "version": version, "kind": kind,
+                        "duration_s": rng.gen_range(0..120), "note": ""}});
+                    let a: app::pipeline::Activity = admin.call_json("activities/update", edit).await.unwrap();
+                    calls[i].1 = a.version;
+                }
+                5 => {
+                    let deal = c
+                        .call_json(
+                            "deals/create",
+                            json!({"form": {"pipeline_id": p.id, "title": format!("Сделка {step}"),
+                                "amount": rng.gen_range(1..500) * 100, "client_name": clients[rng.gen_range(0..3)],
+                                "source": sources[rng.gen_range(0..3)]}}),
+                        )
+                        .await
+                        .unwrap();
+                    deals.push(Tracked { id: deal, owner: who, state: "open" });
+                }
+                6 | 7 if !deals.is_empty() => {
+                    let i = rng.gen_range(0..deals.len());
+                    let (to, kind) = stages[rng.gen_range(0..stages.len())];
+                    let reason = (kind == StageKind::Lost).then_some("Дорого");
+                    move_deal(&admin, deals[i].id, to, version_of(&db, deals[i].id).await, reason).await;
+                    deals[i].state = match kind {
+                        StageKind::Won => "won",
+                        StageKind::Lost => "lost",
+                        _ => "open",
+                    };
+                    if deals[i].state != "open" && rng.gen_bool(0.5) {
+                        rate(&admin, deals[i].id, Some(rng.gen_range(1..=5)), Some(rng.gen_range(0..=10)))
+                            .await
+                            .unwrap();
+                    }
+                }
+                8 if !deals.is_empty() => {
+                    // Handed over to someone else, with a new amount.
+                    let i = rng.gen_range(0..deals.len());
+                    let to = (deals[i].owner + rng.gen_range(1..people.len())) % people.len();
+                    let edit = json!({"edit": {"id": deals[i].id, "version": version_of(&db, deals[i].id).await,
+                        "title": "Передана", "amount": rng.gen_range(1..500) * 100, "client_name": clients[rng.gen_range(0..3)],
+                        "source": "website", "responsible_id": people[to].1}});
+                    let _: i64 = admin.call_json("deals/update", edit).await.unwrap();
+                    deals[i].owner = to;
+                }
+                _ => continue,
+            }
+            if step % 40 == 39 {
+                roll_up_matches(&db, &format!("seed {seed}, step {step}")).await;
+            }
+        }
+        assert!(leads.len() > 5 && deals.len() > 5 && calls.len() > 5, "a varied history");
+        roll_up_matches(&db, &format!("seed {seed}, the end")).await;
+        let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+        let database = db.open().await;
+        let zone = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+        let today = day_in(&zone, jiff::Timestamp::now().as_millisecond());
+        let month = Period { from: today - 29, to: today };
+        let before: Vec<(i64, KpiCounts)> = database.storage.kpi_counts(org_id, month, None).await.unwrap();
+        database.storage.rebuild_kpis(org_id).await.unwrap();
+        assert_eq!(database.storage.kpi_counts(org_id, month, None).await.unwrap(), before, "seed {seed}: rebuilt");
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
