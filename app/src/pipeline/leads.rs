@@ -203,7 +203,7 @@ fn NewLead(reload: RwSignal<u32>) -> impl IntoView {
     view! {
         <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o)>{move || t().new_lead}</button>
         {move || open.get().then(|| view! {
-            <form class="card new-deal" on:submit=submit>
+            <form class="card new-deal" novalidate on:submit=submit>
                 <LeadFields form />
                 {choice}
                 <FormError error=error.into() />
@@ -270,7 +270,7 @@ fn EditLead(
         });
     };
     view! {
-        <form class="card new-deal" data-testid="edit-lead" on:submit=submit
+        <form class="card new-deal" data-testid="edit-lead" novalidate on:submit=submit
             on:keydown=move |ev| if ev.key() == "Escape" { editing.set(false) }>
             <LeadFields form />
             <FormError error=own_error.into() />
