@@ -72,6 +72,11 @@ test('a head reads the funnel, opens the deals behind a figure and downloads CSV
   await expect(panel.getByRole('link').first()).toBeVisible();
   await panel.getByRole('button', { name: 'Закрыть' }).click();
   await expect(panel).toHaveCount(0);
+  // So do the headline figures: the won ones open the won step's deals.
+  const won = Number(await page.getByTestId('won').locator('.figure').textContent());
+  await page.getByTestId('won-amount').getByRole('button').click();
+  await expect(panel.getByRole('heading')).toHaveText('Сделки за цифрой: Успешно');
+  await expect(panel).toContainText(won > 0 ? `из ${won}` : 'Сделок нет');
   // The money stands for the same deals; "went no further" opens its own list, as long as the figure.
   await step(page, 'Новая').getByTestId('step-amount').getByRole('button').click();
   await expect(panel).toContainText(`из ${entered}`);

@@ -316,33 +316,49 @@ pub fn report_csv(report: &FunnelReport, t: &FunnelTexts) -> String {
     csv(&rows)
 }
 
-/// The headline figures above the table.
+/// The headline figures above the table. Each opens the deals it counts:
+/// those that entered, or those won (the conversion's numerator, the cycle's deals).
 #[component]
-fn Summary(current: FunnelFigures, previous: FunnelFigures, t: &'static FunnelTexts) -> impl IntoView {
+fn Summary(
+    current: FunnelFigures,
+    previous: FunnelFigures,
+    t: &'static FunnelTexts,
+    behind: RwSignal<Option<Behind>>,
+) -> impl IntoView {
     let entered = |f: &FunnelFigures| f.steps.first().map_or(0, |s| s.totals.deals);
     let won = |f: &FunnelFigures| f.won().map_or(0, |s| s.totals.deals);
     let won_amount = |f: &FunnelFigures| f.won().map_or(0, |s| s.totals.amount);
     let days = |ms: Option<i64>| ms.map(|v| v as f64 / 86_400_000.0);
-    let tile = |label: &'static str, id: &'static str, view: AnyView| {
+    let first_step = current.steps.first().map(|s| s.stage_id);
+    let won_step = current.won().map(|s| s.stage_id);
+    let tile = move |label: &'static str, id: &'static str, step: Option<StageId>, view: AnyView| {
+        let figure = match step {
+            Some(stage_id) => view! {
+                <button type="button" class="link" title=t.behind
+                    on:click=move |_| behind.set(Some(Behind { stage_id, lost: false, dropped: false }))>{view}</button>
+            }
+            .into_any(),
+            None => view,
+        };
         view! {
             <div class="tile" data-testid=id>
                 <span class="label">{label}</span>
-                {view}
+                {figure}
             </div>
         }
     };
     let (c, p) = (&current, &previous);
     view! {
         <div class="tiles">
-            {tile(t.entered, "entered", view! { <Compared now=entered(c).to_string() before=entered(p).to_string()
+            {tile(t.entered, "entered", first_step, view! { <Compared now=entered(c).to_string() before=entered(p).to_string()
                 current=Some(entered(c) as f64) previous=Some(entered(p) as f64) /> }.into_any())}
-            {tile(t.won, "won", view! { <Compared now=won(c).to_string() before=won(p).to_string()
+            {tile(t.won, "won", won_step, view! { <Compared now=won(c).to_string() before=won(p).to_string()
                 current=Some(won(c) as f64) previous=Some(won(p) as f64) /> }.into_any())}
-            {tile(t.won_amount, "won-amount", view! { <Compared now=format_rubles(won_amount(c)) before=format_rubles(won_amount(p))
+            {tile(t.won_amount, "won-amount", won_step, view! { <Compared now=format_rubles(won_amount(c)) before=format_rubles(won_amount(p))
                 current=Some(won_amount(c) as f64) previous=Some(won_amount(p) as f64) /> }.into_any())}
-            {tile(t.conversion, "conversion", view! { <Compared now=percent(c.overall()) before=percent(p.overall())
+            {tile(t.conversion, "conversion", won_step, view! { <Compared now=percent(c.overall()) before=percent(p.overall())
                 current=c.overall() previous=p.overall() /> }.into_any())}
-            {tile(t.cycle, "cycle", view! { <Compared now=duration_text(c.average_cycle_ms(), t) before=duration_text(p.average_cycle_ms(), t)
+            {tile(t.cycle, "cycle", won_step, view! { <Compared now=duration_text(c.average_cycle_ms(), t) before=duration_text(p.average_cycle_ms(), t)
                 current=days(c.average_cycle_ms()) previous=days(p.average_cycle_ms()) lower_is_better=true /> }.into_any())}
         </div>
     }
@@ -677,7 +693,7 @@ pub fn FunnelPage() -> impl IntoView {
                         </span>
                         <a class="button" data-testid="funnel-csv" download=file href=href>{ft.export}</a>
                     </p>
-                    <Summary current=r.current.clone() previous=r.previous.clone() t=ft />
+                    <Summary current=r.current.clone() previous=r.previous.clone() t=ft behind />
                     <StepsTable report=r.clone() t=ft behind />
                     {move || behind_title().map(|title| view! { <DealsBehindPanel deals behind t=ft title /> })}
                 }.into_any()
