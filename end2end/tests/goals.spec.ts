@@ -44,12 +44,17 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   // Whose goals: the department's dashboard lists it beside its people's goals, and no company goal.
   await headPage.getByTestId('goals-tab-1').click();
   const whose = headPage.getByTestId('goals-whose');
-  const everyone = await headPage.getByTestId('goals').locator('article').count();
+  const companyGoals = headPage.getByTestId('goals').locator('article p.muted', { hasText: /^Вся компания · / });
+  await expect(companyGoals.first()).toBeVisible();
   await whose.selectOption({ label: 'Продажи Москва' });
+  await expect(companyGoals).toHaveCount(0);
   await expect(headPage.getByTestId('goals').getByRole('link', { name, exact: true })).toBeVisible();
-  await expect(headPage.getByTestId('goals').locator('article p.muted', { hasText: /^Вся компания · / })).toHaveCount(0);
-  expect(await headPage.getByTestId('goals').locator('article').count()).toBeLessThanOrEqual(everyone);
+  await expect(companyGoals).toHaveCount(0);
   await whose.selectOption({ label: 'Все участники' });
+  // The dashboard as CSV: the new plan in roubles to the kopeck.
+  const csv = decodeURIComponent((await headPage.getByTestId('goals-csv').getAttribute('href')) ?? '');
+  expect(csv.split('\r\n').find((line) => line.startsWith(`${name},`))).toContain(',₽,');
+  expect(csv).toContain(',3000000.00,');
 
   // Its page: split evenly among the department's people.
   // Straight to its page: live reloads redraw the list, so a click could land on its neighbour.
@@ -57,6 +62,8 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   const link = headPage.getByRole('link', { name, exact: true });
   await open(headPage, (await link.getAttribute('href'))!);
   await expect(headPage.getByTestId('goal-title')).toHaveText(name);
+  // Its history reads as the form does: created, with the target in roubles.
+  await expect(headPage.getByTestId('goal-history').locator('tr', { hasText: 'Создана' })).toContainText(/3\s000\s000/);
   await expect(headPage.getByTestId('live')).toHaveClass(/on/);
   await headPage.getByText('Разбить цель').click();
   await headPage.getByTestId('split-do').click();

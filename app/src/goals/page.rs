@@ -15,7 +15,8 @@ use super::server::{
 use super::*;
 use crate::charts::ChartFigure;
 use crate::error::{AppError, Problem};
-use crate::funnel::page::{clock, duration_text, funnel_texts};
+use crate::funnel::page::{clock, duration_text, encode, funnel_texts};
+use crate::i18n::Texts;
 use crate::pipeline::server::{board_options, list_pipelines};
 use crate::pipeline::{format_rubles, parse_rubles, rubles_for_input, BoardOptions, Pipeline};
 use crate::shell::{use_ui, FormError};
@@ -99,6 +100,13 @@ pub struct GoalTexts {
     pub field: &'static str,
     pub before: &'static str,
     pub after: &'static str,
+    /// History rows that are events, not settings: created, closed, renewed.
+    pub history_events: [&'static str; 3],
+    pub yes_no: [&'static str; 2],
+    /// The dashboard CSV's unit column: its header, then roubles, minutes, pieces.
+    pub unit: &'static str,
+    pub units: [&'static str; 3],
+    pub outlook: &'static str,
     pub report: &'static str,
     pub company: &'static str,
     pub back: &'static str,
@@ -200,6 +208,11 @@ pub static RU: GoalTexts = GoalTexts {
     field: "Что",
     before: "Было",
     after: "Стало",
+    history_events: ["Создана", "Закрыта", "Продлена на новый период"],
+    yes_no: ["да", "нет"],
+    unit: "Единица",
+    units: ["₽", "мин", "шт."],
+    outlook: "Оценка",
     report: "Итоговый отчёт",
     company: "Вся компания",
     back: "← Все цели",
@@ -301,6 +314,11 @@ pub static EN: GoalTexts = GoalTexts {
     field: "What",
     before: "Before",
     after: "After",
+    history_events: ["Created", "Closed", "Renewed for the next period"],
+    yes_no: ["yes", "no"],
+    unit: "Unit",
+    units: ["₽", "min", "pcs"],
+    outlook: "Outlook",
     report: "Final report",
     company: "Whole company",
     back: "← All goals",
@@ -328,6 +346,108 @@ pub fn value_text(metric: GoalMetric, value: Option<i64>, lang: &str) -> String 
         Some(v) if metric == GoalMetric::FirstResponse => duration_text(Some(v), funnel_texts(lang)),
         Some(v) => v.to_string(),
     }
+}
+
+/// The dashboard as CSV: a line per goal shown, figures in the goal's unit
+/// (roubles to the kopeck, minutes, or a count) so a spreadsheet can add them up.
+pub fn goals_csv(dashboard: &GoalsDashboard, gt: &GoalTexts) -> String {
+    let mut rows = vec![[
+        gt.name,
+        gt.participants,
+        gt.metric,
+        gt.unit,
+        gt.start,
+        gt.end,
+        gt.value,
+        gt.target,
+        gt.progress,
+        gt.expected,
+        gt.forecast,
+        gt.weighted,
+        gt.outlook,
+        gt.days_left,
+        gt.previous,
+    ]
+    .map(String::from)
+    .to_vec()];
+    for card in &dashboard.cards {
+        let g = &card.goal;
+        let (unit, number): (&str, fn(i64) -> String) = match g.metric {
+            m if m.is_money() => (gt.units[0], |v| format!("{}.{:02}", v / 100, (v % 100).abs())),
+            GoalMetric::FirstResponse => (gt.units[1], |v| format!("{:.1}", v as f64 / 60_000.0)),
+            _ => (gt.units[2], |v| v.to_string()),
+        };
+        let figure = |v: Option<i64>| v.map(number).unwrap_or_default();
+        rows.push(vec![
+            g.name.clone(),
+            participant_text(g, gt),
+            gt.metrics[index_of(g.metric)].to_string(),
+            unit.to_string(),
+            crate::funnel::day_text(g.period.from),
+            crate::funnel::day_text(g.period.to),
+            figure(card.standing.value),
+            number(g.target),
+            card.percent.map(|p| p.to_string()).unwrap_or_default(),
+            number(card.expected_now),
+            figure(card.forecast),
+            figure(card.weighted_forecast),
+            gt.outlooks[index_of(card.outlook)].to_string(),
+            card.days_left.max(0).to_string(),
+            figure(card.previous_value),
+        ]);
+    }
+    crate::funnel::csv(&rows)
+}
+
+/// A history row as people read it: the setting named as the form names it,
+/// and money, flags and codes written out; anything else as stored.
+pub fn history_line(change: &GoalChange, metric: GoalMetric, gt: &GoalTexts, t: &Texts) -> [String; 3] {
+    let raw = |text: &str| text.to_string();
+    let figure = |text: &str| match text.parse::<i64>() {
+        Ok(v) => value_text(metric, Some(v), t.lang),
+        Err(_) => text.to_string(),
+    };
+    let named = |text: &str, names: &[&'static str], keys: &[&str]| {
+        keys.iter().position(|k| *k == text).map_or_else(|| text.to_string(), |i| names[i].to_string())
+    };
+    let yes_no = |text: &str| named(text, &gt.yes_no, &["true", "false"]);
+    let rules = |text: &str| {
+        let on: Vec<&str> =
+            text.split(' ').zip(gt.notify_rules).filter(|(flag, _)| *flag == "true").map(|(_, rule)| rule).collect();
+        if on.is_empty() {
+            "—".to_string()
+        } else {
+            on.join(", ")
+        }
+    };
+    let metrics: Vec<&str> = GoalMetric::iter().map(|m| m.as_str()).collect();
+    let directions: Vec<&str> = Direction::iter().map(|d| d.as_str()).collect();
+    let statuses: Vec<&str> = GoalStatus::iter().map(|s| s.as_str()).collect();
+    let (before, after) = (change.before.as_str(), change.after.as_str());
+    let (label, before, after) = match change.field.as_str() {
+        "created" => (gt.history_events[0], String::new(), figure(after)),
+        "closed" => (gt.history_events[1], named(before, &gt.statuses, &statuses), figure(after)),
+        "renewed" => (gt.history_events[2], String::new(), figure(after)),
+        "target" => (gt.target, figure(before), figure(after)),
+        "metric" => (gt.metric, named(before, &gt.metrics, &metrics), named(after, &gt.metrics, &metrics)),
+        "direction" => {
+            (gt.direction, named(before, &gt.directions, &directions), named(after, &gt.directions, &directions))
+        }
+        "recurring" => (gt.recurring, yes_no(before), yes_no(after)),
+        "notify" => (gt.notify, rules(before), rules(after)),
+        "risk_after" => (t.field_name("risk_after"), format!("{before} %"), format!("{after} %")),
+        "name" => (gt.name, raw(before), raw(after)),
+        "description" => (gt.description, raw(before), raw(after)),
+        "period" => (gt.period, raw(before), raw(after)),
+        "participants" => (gt.participants, raw(before), raw(after)),
+        "parent" => (t.field_name("parent"), raw(before), raw(after)),
+        "source" => (gt.source, raw(before), raw(after)),
+        "pipeline" => (gt.pipeline, raw(before), raw(after)),
+        "stage" => (gt.stage, raw(before), raw(after)),
+        "responsible" => (gt.responsible, raw(before), raw(after)),
+        other => return [other.to_string(), raw(before), raw(after)],
+    };
+    [label.to_string(), before, after]
 }
 
 /// The target as typed into the form: roubles, minutes, or a count.
@@ -843,8 +963,12 @@ pub fn GoalsPage() -> impl IntoView {
             }
             Some(Ok(d)) => {
                 let (gt, lang) = (gt(), t().lang);
+                let href = format!("data:text/csv;charset=utf-8,{}", encode(&goals_csv(&d, gt)));
                 view! {
-                    <p class="muted" data-testid="as-of">{format!("{} {}", funnel_texts(lang).as_of, clock(d.computed_at))}</p>
+                    <p class="meta row">
+                        <span class="muted" data-testid="as-of">{format!("{} {}", funnel_texts(lang).as_of, clock(d.computed_at))}</span>
+                        <a class="button" data-testid="goals-csv" download="goals.csv" href=href>{funnel_texts(lang).export}</a>
+                    </p>
                     <div class="goal-grid" data-testid="goals">
                         {d.cards.into_iter().map(|card| view! { <GoalCardView card gt lang /> }).collect_view()}
                     </div>
@@ -1139,9 +1263,12 @@ pub fn GoalPage() -> impl IntoView {
                 <table data-testid="goal-history">
                     <thead><tr><th>{gt.when}</th><th>{gt.who}</th><th>{gt.field}</th><th>{gt.before}</th><th>{gt.after}</th></tr></thead>
                     <tbody>
-                        {d.history.iter().map(|c| view! {
-                            <tr><td class="nowrap">{crate::pipeline::lists::when(c.at)}</td><td>{c.actor.clone()}</td>
-                                <td>{c.field.clone()}</td><td>{c.before.clone()}</td><td>{c.after.clone()}</td></tr>
+                        {d.history.iter().map(|c| {
+                            let [field, before, after] = history_line(c, d.card.goal.metric, gt, t());
+                            view! {
+                                <tr><td class="nowrap">{crate::pipeline::lists::when(c.at)}</td><td>{c.actor.clone()}</td>
+                                    <td>{field}</td><td>{before}</td><td>{after}</td></tr>
+                            }
                         }).collect_view()}
                     </tbody>
                 </table>

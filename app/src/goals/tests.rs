@@ -247,3 +247,88 @@ proptest! {
         prop_assert!(points.windows(2).all(|w| w[0].plan <= w[1].plan));
     }
 }
+
+#[test]
+fn history_rows_read_as_the_form_names_things() {
+    use crate::i18n::Locale;
+    let change = |field: &str, before: &str, after: &str| GoalChange {
+        at: 0,
+        actor: "head".into(),
+        field: field.into(),
+        before: before.into(),
+        after: after.into(),
+    };
+    let (gt, t) = (page::goal_texts("ru"), Locale::Ru.texts());
+    let line = |c: GoalChange| page::history_line(&c, GoalMetric::WonAmount, gt, t);
+    let row = |a: &str, b: &str, c: &str| [a.to_string(), b.to_string(), c.to_string()];
+    let rubles = |kopecks: i64| crate::pipeline::format_rubles(kopecks);
+    assert_eq!(line(change("target", "60000", "90000")), row("Целевое значение", &rubles(600_00), &rubles(900_00)));
+    assert_eq!(line(change("created", "", "60000")), row("Создана", "", &rubles(600_00)));
+    assert_eq!(line(change("closed", "missed", "0")), row("Закрыта", "Не достигнута", &rubles(0)));
+    let all_rules = "Этапы 50/75/100 %, Риск невыполнения, Приближение срока, Ежедневная сводка руководителю";
+    assert_eq!(
+        line(change("notify", "true true true true", "false true false false")),
+        row("Уведомления", all_rules, "Риск невыполнения")
+    );
+    assert_eq!(line(change("notify", "true false true false", "false false false false"))[2], "—");
+    assert_eq!(line(change("risk_after", "30", "60")), row("Предупреждать о риске после, % периода", "30 %", "60 %"));
+    assert_eq!(line(change("recurring", "false", "true")), row("Повторять каждый период", "нет", "да"));
+    assert_eq!(line(change("metric", "deals_won", "won_amount")), row("Что считаем", gt.metrics[2], gt.metrics[3]));
+    // What the page does not know is shown as stored, never hidden.
+    assert_eq!(line(change("something_new", "a", "b")), row("something_new", "a", "b"));
+}
+
+#[test]
+fn the_dashboard_csv_writes_each_goal_in_its_own_unit() {
+    let goal = |metric: GoalMetric, target: i64| Goal {
+        id: 1,
+        parent_id: None,
+        name: "План, декабрь".into(),
+        description: String::new(),
+        metric,
+        direction: if metric == GoalMetric::FirstResponse { Direction::Lower } else { Direction::Higher },
+        target,
+        period_kind: PeriodKind::Month,
+        period: Period { from: 20_423, to: 20_453 },
+        recurring: false,
+        participants: Participants { kind: ParticipantKind::Company, user_id: None, department_id: None },
+        participant_name: String::new(),
+        filters: GoalFilters::default(),
+        notify: Notify::default(),
+        status: GoalStatus::Active,
+        final_value: None,
+        version: 0,
+        created_by: 1,
+        created_at: 0,
+    };
+    let card = |goal: Goal, value: i64| GoalCard {
+        standing: Standing { value: Some(value), target: goal.target, elapsed: 0.5 },
+        percent: Some(value * 100 / goal.target),
+        expected_now: goal.target / 2,
+        forecast: Some(value * 2),
+        weighted_forecast: None,
+        outlook: Outlook::OnTrack,
+        days_left: 15,
+        previous_value: None,
+        children: vec![],
+        children_mismatch: false,
+        editable: false,
+        may_record: false,
+        goal,
+    };
+    let dashboard = GoalsDashboard {
+        cards: vec![
+            card(goal(GoalMetric::WonAmount, 1_000_000_00), 600_000_50),
+            card(goal(GoalMetric::FirstResponse, 900_000), 600_000),
+        ],
+        may_create: false,
+        computed_at: 0,
+    };
+    let text = page::goals_csv(&dashboard, page::goal_texts("ru"));
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
+    assert_eq!(lines[0], "Название,Участники,Что считаем,Единица,Дата начала,Дата окончания,Значение,Целевое значение,Выполнение,По плану на сегодня,Прогноз,Прогноз с воронкой,Оценка,Осталось дней,Прошлый период");
+    let money = format!("\"План, декабрь\",Вся компания,{},₽,2025-12-01,2025-12-31,600000.50,1000000.00,60,500000.00,1200001.00,,{},15,", page::goal_texts("ru").metrics[3], page::goal_texts("ru").outlooks[1]);
+    assert_eq!(lines[1], money);
+    assert!(lines[2].contains(",мин,") && lines[2].contains(",10.0,15.0,"), "{}", lines[2]);
+    assert_eq!(lines.len(), 4, "a line per goal and the closing line break");
+}
