@@ -588,6 +588,16 @@ async fn leads_need_a_reason_to_be_refused_and_become_deals_when_qualified() {
         assert_eq!((buyer.phone.as_str(), buyer.email.as_str()), ("+7 900 111-22-33", "anna@romashka.ru"));
         let by_email = clients(&m, json!({"search": "anna@romashka", "page": 0})).await.unwrap();
         assert_eq!(by_email.rows.len(), 1, "the client is found by the copied e-mail");
+        // Clients are matched by name: another person's client of that name keeps its own (empty) contacts.
+        let form = json!({"form": {"id": null, "name": "ИП Чужой", "kind": "person", "phone": "", "email": ""}});
+        let theirs: Buyer = mb.call_json("clients/save", form).await.unwrap();
+        let mut same_name = with_email("Тёзка", "tezka@example.ru");
+        same_name["form"]["contact_name"] = json!("ИП Чужой");
+        let namesake: Lead = m.call_json("leads/create", same_name).await.unwrap();
+        lead_status(&m, f.pipeline, namesake.id, "qualified", None).await.unwrap();
+        let kept = clients(&mb, json!({"search": "ип чужой", "page": 0})).await.unwrap();
+        let kept = kept.rows.iter().find(|c| c.id == theirs.id).expect("their client");
+        assert_eq!((kept.phone.as_str(), kept.email.as_str()), ("", ""));
 
         // A head gives a new lead to someone in the department; a manager's leads are their own.
         let (head, _) = signed_in(&server, org.head_a).await;
@@ -1088,6 +1098,9 @@ async fn activities_are_dated_back_within_reason_and_logged_on_a_client() {
         let _: Activity = m.call_json("activities/create", call(now - HOUR)).await.unwrap();
         let leads: LeadPage = m.call_json("leads", json!({"filter": {"page": 0}})).await.unwrap();
         assert_eq!(leads.rows.iter().find(|l| l.id == lead.id).unwrap().first_response_at, Some(now - 2 * HOUR));
+        // The form gives whole minutes: a time within the minute before the lead came in is its moment.
+        let first: Activity = m.call_json("activities/create", call(now - 3 * HOUR - 30_000)).await.unwrap();
+        assert_eq!(first.at, now - 3 * HOUR);
 
         // About a client as a whole: logged by whoever may work with the client, listed under its name.
         let form = json!({"form": {"id": null, "name": "ИП Звонков", "kind": "person", "phone": "", "email": ""}});

@@ -289,7 +289,7 @@ pub async fn log_activity(form: NewActivityForm) -> Result<Activity, AppError> {
 
 /// Corrects a logged activity's kind, call length or note, if nobody changed
 /// it since `edit.version`. Takes the right to edit what it is about: its
-/// deal, its lead, or (for one about neither) its author's work.
+/// deal, its lead, its client, or (for one about none of them) its author's work.
 #[server(prefix = "/api", endpoint = "activities/update", input = server_fn::codec::Json)]
 pub async fn update_activity(edit: ActivityEdit) -> Result<Activity, AppError> {
     use crate::access::{guard::Ctx, Action, Module, Owner};

@@ -1005,7 +1005,7 @@ impl Store {
 
     async fn add_activity_impl(&self, org: OrgId, a: &NewActivity, now_ms: i64) -> StorageResult<Activity> {
         let mut tx = self.begin_write().await?;
-        let at = a.at.unwrap_or(now_ms);
+        let mut at = a.at.unwrap_or(now_ms);
         let about = match (a.deal_id, a.lead_id, a.client_id) {
             (Some(id), _, _) => Some(("deals", id)),
             (None, Some(id), _) => Some(("leads", id)),
@@ -1022,6 +1022,8 @@ impl Store {
                     .map_err(other)?;
             match created {
                 None => return Err(StorageError::NotFound),
+                // The form's times are whole minutes: the minute the record was created in is its moment.
+                Some(created) if at < created && created - at < 60_000 => at = created,
                 Some(created) if at < created => return Err(StorageError::Invalid("at", Problem::BeforeCreated)),
                 Some(_) => {}
             }
@@ -1214,11 +1216,26 @@ impl Store {
 
     /// Gives the qualified lead's client the lead's phone and e-mail where
     /// the client has none yet; what a colleague already entered is kept.
-    async fn fill_client_contacts(tx: &mut Tx, lead_id: LeadId, lead: &Lead) -> StorageResult<()> {
-        let row = sqlx::query(
-            "SELECT c.id, c.name, c.phone, c.email FROM clients c JOIN leads l ON l.client_id = c.id WHERE l.id = $1",
+    /// Clients are matched by name, so only a client of the lead's own
+    /// responsible (a new one always is) takes them: another person's client
+    /// of the same name does not get this lead's contacts.
+    async fn fill_client_contacts(tx: &mut Tx, lead_id: LeadId, responsible: UserId, lead: &Lead) -> StorageResult<()> {
+        // Holds the client's row (PostgreSQL) so a colleague's save made meanwhile is not written over.
+        sqlx::query(
+            "UPDATE clients SET phone = phone WHERE id = (SELECT client_id FROM leads WHERE id = $1) \
+             AND responsible_id = $2",
         )
         .bind(lead_id)
+        .bind(responsible)
+        .execute(&mut **tx)
+        .await
+        .map_err(other)?;
+        let row = sqlx::query(
+            "SELECT c.id, c.name, c.phone, c.email FROM clients c JOIN leads l ON l.client_id = c.id \
+             WHERE l.id = $1 AND c.responsible_id = $2",
+        )
+        .bind(lead_id)
+        .bind(responsible)
         .fetch_optional(&mut **tx)
         .await
         .map_err(other)?;
@@ -1287,7 +1304,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(other)?;
-            Self::fill_client_contacts(&mut tx, id, &lead).await?;
+            Self::fill_client_contacts(&mut tx, id, responsible, &lead).await?;
         }
         sqlx::query(
             "UPDATE leads SET status = $1, disqualify_reason = $2, first_response_at = COALESCE(first_response_at, $3), \
