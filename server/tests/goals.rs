@@ -555,8 +555,9 @@ async fn ended_goals_close_renew_and_notify_once() {
         let notices: Vec<Notice> = manager_a.call("goals/notices", &[]).await.unwrap();
         let kinds: Vec<NoticeKind> = notices.iter().filter(|n| n.goal_id == late.id).map(|n| n.kind).collect();
         assert!(!kinds.contains(&NoticeKind::Risk) && kinds.contains(&NoticeKind::Deadline), "{kinds:?}");
-        // Lowered to 50 %, the next pass warns; the change is in the goal's history.
-        let mut sooner = form("Встречи позже", "meetings", 10, person(a_id), risky);
+        // Lowered to 50 % and given to the whole department, the next pass
+        // warns; the history names who the goal was for, not their ids.
+        let mut sooner = form("Встречи позже", "meetings", 10, department(org.dept_a), risky);
         sooner["id"] = json!(late.id);
         sooner["version"] = json!(late.version);
         sooner["notify"]["risk_after"] = json!(50);
@@ -566,6 +567,8 @@ async fn ended_goals_close_renew_and_notify_once() {
         assert!(notices.iter().any(|n| n.goal_id == late.id && n.kind == NoticeKind::Risk), "{notices:?}");
         let history = detail(&head_a, late.id).await.unwrap().history;
         assert!(history.iter().any(|c| c.field == "risk_after" && c.before == "95" && c.after == "50"), "{history:?}");
+        let given = history.iter().find(|c| c.field == "participants").expect("the participants change");
+        assert_eq!((given.before.as_str(), given.after.as_str()), ("manager.a", "Отдел А"));
         server.stop().await;
         db.drop_db().await;
     }

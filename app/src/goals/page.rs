@@ -373,7 +373,9 @@ pub fn goals_csv(dashboard: &GoalsDashboard, gt: &GoalTexts) -> String {
     for card in &dashboard.cards {
         let g = &card.goal;
         let (unit, number): (&str, fn(i64) -> String) = match g.metric {
-            m if m.is_money() => (gt.units[0], |v| format!("{}.{:02}", v / 100, (v % 100).abs())),
+            m if m.is_money() => {
+                (gt.units[0], |v| format!("{}{}.{:02}", if v < 0 { "-" } else { "" }, (v / 100).abs(), (v % 100).abs()))
+            }
             GoalMetric::FirstResponse => (gt.units[1], |v| format!("{:.1}", v as f64 / 60_000.0)),
             _ => (gt.units[2], |v| v.to_string()),
         };
@@ -399,14 +401,32 @@ pub fn goals_csv(dashboard: &GoalsDashboard, gt: &GoalTexts) -> String {
     crate::funnel::csv(&rows)
 }
 
+/// What the goal counted before and after each row of its history (newest
+/// first, as stored): a target is written in the unit of its own time, even
+/// if the metric changed since. Rows of one edit share its moment, so a
+/// metric change applies to the target changed with it.
+pub fn history_metrics(history: &[GoalChange], now: GoalMetric) -> Vec<[GoalMetric; 2]> {
+    let mut out = Vec::with_capacity(history.len());
+    let mut after = now;
+    for edit in history.chunk_by(|a, b| a.at == b.at) {
+        let changed = edit.iter().find(|c| c.field == "metric").and_then(|c| c.before.parse().ok());
+        let before = changed.unwrap_or(after);
+        out.extend(std::iter::repeat_n([before, after], edit.len()));
+        after = before;
+    }
+    out
+}
+
 /// A history row as people read it: the setting named as the form names it,
 /// and money, flags and codes written out; anything else as stored.
-pub fn history_line(change: &GoalChange, metric: GoalMetric, gt: &GoalTexts, t: &Texts) -> [String; 3] {
+/// `counted` is what the goal counted before and after the row ([`history_metrics`]).
+pub fn history_line(change: &GoalChange, counted: [GoalMetric; 2], gt: &GoalTexts, t: &Texts) -> [String; 3] {
     let raw = |text: &str| text.to_string();
-    let figure = |text: &str| match text.parse::<i64>() {
+    let figure_in = |metric: GoalMetric, text: &str| match text.parse::<i64>() {
         Ok(v) => value_text(metric, Some(v), t.lang),
         Err(_) => text.to_string(),
     };
+    let figure = |text: &str| figure_in(counted[1], text);
     let named = |text: &str, names: &[&'static str], keys: &[&str]| {
         keys.iter().position(|k| *k == text).map_or_else(|| text.to_string(), |i| names[i].to_string())
     };
@@ -420,6 +440,15 @@ pub fn history_line(change: &GoalChange, metric: GoalMetric, gt: &GoalTexts, t: 
             on.join(", ")
         }
     };
+    // Stored as "month 2026-12-01…2026-12-31"; the server names people, departments and the rest.
+    let period = |text: &str| match text.split_once(' ') {
+        Some((kind, days)) => match PeriodKind::iter().position(|k| k.as_str() == kind) {
+            Some(i) => format!("{} {days}", gt.period_kinds[i]),
+            None => text.to_string(),
+        },
+        None => text.to_string(),
+    };
+    let company = |text: &str| if text == "company" { gt.company.to_string() } else { text.to_string() };
     let metrics: Vec<&str> = GoalMetric::iter().map(|m| m.as_str()).collect();
     let directions: Vec<&str> = Direction::iter().map(|d| d.as_str()).collect();
     let statuses: Vec<&str> = GoalStatus::iter().map(|s| s.as_str()).collect();
@@ -428,7 +457,7 @@ pub fn history_line(change: &GoalChange, metric: GoalMetric, gt: &GoalTexts, t: 
         "created" => (gt.history_events[0], String::new(), figure(after)),
         "closed" => (gt.history_events[1], named(before, &gt.statuses, &statuses), figure(after)),
         "renewed" => (gt.history_events[2], String::new(), figure(after)),
-        "target" => (gt.target, figure(before), figure(after)),
+        "target" => (gt.target, figure_in(counted[0], before), figure(after)),
         "metric" => (gt.metric, named(before, &gt.metrics, &metrics), named(after, &gt.metrics, &metrics)),
         "direction" => {
             (gt.direction, named(before, &gt.directions, &directions), named(after, &gt.directions, &directions))
@@ -438,8 +467,8 @@ pub fn history_line(change: &GoalChange, metric: GoalMetric, gt: &GoalTexts, t: 
         "risk_after" => (t.field_name("risk_after"), format!("{before} %"), format!("{after} %")),
         "name" => (gt.name, raw(before), raw(after)),
         "description" => (gt.description, raw(before), raw(after)),
-        "period" => (gt.period, raw(before), raw(after)),
-        "participants" => (gt.participants, raw(before), raw(after)),
+        "period" => (gt.period, period(before), period(after)),
+        "participants" => (gt.participants, company(before), company(after)),
         "parent" => (t.field_name("parent"), raw(before), raw(after)),
         "source" => (gt.source, raw(before), raw(after)),
         "pipeline" => (gt.pipeline, raw(before), raw(after)),
@@ -589,7 +618,9 @@ fn GoalEditor(
                 return;
             }
         }
+        // With the rule off the field is disabled: whatever it holds, the stored share stays.
         match risk_after_text.with_untracked(|t| t.trim().parse::<i64>()) {
+            _ if !data.notify.risk => {}
             Ok(share) => data.notify.risk_after = share,
             // The server explains a share out of range; only unreadable text is caught here.
             Err(_) => {
@@ -769,7 +800,7 @@ fn GoalEditor(
                     {check(gt.notify_rules[0], |n| n.milestones, |n, v| n.milestones = v)}
                     {check(gt.notify_rules[1], |n| n.risk, |n, v| n.risk = v)}
                     <label class="risk-after">
-                        <span>{ui.texts().goal_fields[13]}</span>
+                        <span>{ui.texts().field_name("risk_after")}</span>
                         <input type="number" inputmode="numeric" min="1" max="100" data-testid="goal-risk-after"
                             prop:disabled=move || draft.with(|d| !d.notify.risk)
                             prop:value=move || risk_after_text.get()
@@ -905,24 +936,23 @@ pub fn GoalsPage() -> impl IntoView {
         // Someone who sees only themselves has nothing to choose.
         (tab.get() != 0 && (o.people.len() > 1 || !o.departments.is_empty())).then(|| {
             let gt = gt();
+            let group = move |label: &'static str, prefix: char, items: Vec<(i64, String)>| {
+                view! {
+                    <optgroup label=label>
+                        {items.into_iter().map(|(id, name)| {
+                            let value = format!("{prefix}:{id}");
+                            let chosen = value.clone();
+                            view! { <option value=value selected=move || whose.with(|w| *w == chosen)>{name}</option> }
+                        }).collect_view()}
+                    </optgroup>
+                }
+            };
             view! {
                 <label class="inline"><span>{gt.whose}</span>
                     <select data-testid="goals-whose" on:change=move |ev| whose.set(event_target_value(&ev))>
                         <option value="" selected=move || whose.with(String::is_empty)>{gt.everyone}</option>
-                        <optgroup label=t().departments>
-                            {o.departments.into_iter().map(|(id, name)| {
-                                let value = format!("d:{id}");
-                                let chosen = value.clone();
-                                view! { <option value=value selected=move || whose.with(|w| *w == chosen)>{name}</option> }
-                            }).collect_view()}
-                        </optgroup>
-                        <optgroup label=t().people>
-                            {o.people.into_iter().map(|(id, name)| {
-                                let value = format!("u:{id}");
-                                let chosen = value.clone();
-                                view! { <option value=value selected=move || whose.with(|w| *w == chosen)>{name}</option> }
-                            }).collect_view()}
-                        </optgroup>
+                        {group(t().departments, 'd', o.departments)}
+                        {group(t().people, 'u', o.people)}
                     </select>
                 </label>
             }
@@ -1263,8 +1293,8 @@ pub fn GoalPage() -> impl IntoView {
                 <table data-testid="goal-history">
                     <thead><tr><th>{gt.when}</th><th>{gt.who}</th><th>{gt.field}</th><th>{gt.before}</th><th>{gt.after}</th></tr></thead>
                     <tbody>
-                        {d.history.iter().map(|c| {
-                            let [field, before, after] = history_line(c, d.card.goal.metric, gt, t());
+                        {d.history.iter().zip(history_metrics(&d.history, d.card.goal.metric)).map(|(c, metrics)| {
+                            let [field, before, after] = history_line(c, metrics, gt, t());
                             view! {
                                 <tr><td class="nowrap">{crate::pipeline::lists::when(c.at)}</td><td>{c.actor.clone()}</td>
                                     <td>{field}</td><td>{before}</td><td>{after}</td></tr>

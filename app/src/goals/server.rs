@@ -607,6 +607,51 @@ pub mod ssr {
         }
     }
 
+    /// History values that are ids (participants, the responsible filter,
+    /// pipeline, stage, parent goal) with the names people know them by; an
+    /// id whose record is gone stays as it is, and "company" is left for the page to translate.
+    pub async fn named_history(
+        ctx: &Ctx,
+        org: OrgId,
+        people: &[User],
+        mut history: Vec<GoalChange>,
+    ) -> Result<Vec<GoalChange>, AppError> {
+        const NAMED: [&str; 5] = ["participants", "responsible", "pipeline", "stage", "parent"];
+        if !history.iter().any(|c| NAMED.contains(&c.field.as_str())) {
+            return Ok(history);
+        }
+        let departments = ctx.storage().departments(org, Visibility::All).await?;
+        let pipelines = ctx.storage().pipelines(org).await?;
+        let person = |id: i64| people.iter().find(|u| u.id == id).map(|u| u.name.clone());
+        for change in &mut history {
+            for value in [&mut change.before, &mut change.after] {
+                let id = |text: &str| text.parse::<i64>().ok();
+                let named = match (change.field.as_str(), value.split_once(' ')) {
+                    ("participants", Some(("user", user))) => id(user).and_then(person),
+                    ("participants", Some(("department", dept))) => {
+                        id(dept).and_then(|d| departments.iter().find(|x| x.id == d)).map(|x| x.name.clone())
+                    }
+                    ("responsible", _) => id(value).and_then(person),
+                    ("pipeline", _) => {
+                        id(value).and_then(|p| pipelines.iter().find(|x| x.id == p)).map(|x| x.name.clone())
+                    }
+                    ("stage", _) => id(value)
+                        .and_then(|s| pipelines.iter().flat_map(|p| &p.stages).find(|x| x.id == s))
+                        .map(|x| x.name.clone()),
+                    ("parent", _) => match id(value) {
+                        Some(goal) => ctx.storage().goal(org, goal).await?.map(|g| g.name),
+                        None => None,
+                    },
+                    _ => None,
+                };
+                if let Some(name) = named {
+                    *value = name;
+                }
+            }
+        }
+        Ok(history)
+    }
+
     /// Manual progress is recorded by the goal's own person or whoever may edit the goal.
     pub fn may_record(goal: &Goal, caller: UserId, editable: bool) -> bool {
         goal.metric == GoalMetric::Manual
@@ -720,7 +765,7 @@ pub async fn load_goal(id: GoalId) -> Result<GoalDetail, AppError> {
     Ok(GoalDetail {
         ranking,
         dynamics: counter.dynamics(&goal).await?,
-        history: ctx.storage().goal_history(org, id).await?,
+        history: ssr::named_history(&ctx, org, &counter.people, ctx.storage().goal_history(org, id).await?).await?,
         report,
         from_text: crate::funnel::day_text(goal.period.from),
         to_text: crate::funnel::day_text(goal.period.to),

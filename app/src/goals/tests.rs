@@ -259,7 +259,8 @@ fn history_rows_read_as_the_form_names_things() {
         after: after.into(),
     };
     let (gt, t) = (page::goal_texts("ru"), Locale::Ru.texts());
-    let line = |c: GoalChange| page::history_line(&c, GoalMetric::WonAmount, gt, t);
+    let money = [GoalMetric::WonAmount; 2];
+    let line = |c: GoalChange| page::history_line(&c, money, gt, t);
     let row = |a: &str, b: &str, c: &str| [a.to_string(), b.to_string(), c.to_string()];
     let rubles = |kopecks: i64| crate::pipeline::format_rubles(kopecks);
     assert_eq!(line(change("target", "60000", "90000")), row("Целевое значение", &rubles(600_00), &rubles(900_00)));
@@ -274,8 +275,38 @@ fn history_rows_read_as_the_form_names_things() {
     assert_eq!(line(change("risk_after", "30", "60")), row("Предупреждать о риске после, % периода", "30 %", "60 %"));
     assert_eq!(line(change("recurring", "false", "true")), row("Повторять каждый период", "нет", "да"));
     assert_eq!(line(change("metric", "deals_won", "won_amount")), row("Что считаем", gt.metrics[2], gt.metrics[3]));
+    assert_eq!(
+        line(change("period", "month 2026-12-01…2026-12-31", "week 2026-12-07…2026-12-13")),
+        row("Период", "Месяц 2026-12-01…2026-12-31", "Неделя 2026-12-07…2026-12-13")
+    );
+    assert_eq!(line(change("participants", "Отдел А", "company")), row("Участники", "Отдел А", "Вся компания"));
     // What the page does not know is shown as stored, never hidden.
     assert_eq!(line(change("something_new", "a", "b")), row("something_new", "a", "b"));
+}
+
+#[test]
+fn each_history_row_is_read_in_the_unit_of_its_time() {
+    let at = |at: i64, field: &str, before: &str, after: &str| GoalChange {
+        at,
+        actor: "head".into(),
+        field: field.into(),
+        before: before.into(),
+        after: after.into(),
+    };
+    // Newest first: a count of 10 deals became 500 000 ₽ of revenue in one edit, then 600 000 ₽.
+    let history = [
+        at(3, "target", "50000000", "60000000"),
+        at(2, "target", "10", "50000000"),
+        at(2, "metric", "deals_won", "won_amount"),
+        at(1, "created", "", "10"),
+    ];
+    use GoalMetric::{DealsWon, WonAmount};
+    let metrics = page::history_metrics(&history, WonAmount);
+    assert_eq!(metrics, [[WonAmount, WonAmount], [DealsWon, WonAmount], [DealsWon, WonAmount], [DealsWon, DealsWon]]);
+    let (gt, t) = (page::goal_texts("ru"), crate::i18n::Locale::Ru.texts());
+    let edit = page::history_line(&history[1], metrics[1], gt, t);
+    assert_eq!(edit[1..], ["10".to_string(), crate::pipeline::format_rubles(500_000_00)]);
+    assert_eq!(page::history_line(&history[3], metrics[3], gt, t)[2], "10");
 }
 
 #[test]
