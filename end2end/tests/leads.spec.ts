@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { logIn, open } from '../helpers';
 
 test('a manager adds a lead, cannot refuse it without a reason, then turns another into a deal', async ({ page }, info) => {
   const email = info.project.name === 'phone' ? 'manager9@voronka.demo' : 'manager8@voronka.demo';
@@ -92,14 +93,8 @@ test('a manager adds a lead, cannot refuse it without a reason, then turns anoth
 });
 
 test('a head gives a new lead to a manager of the department', async ({ page }, info) => {
-  await page.goto('/login');
-  await page.waitForSelector('body[data-hydrated]');
-  await page.getByLabel('E-mail').fill(info.project.name === 'phone' ? 'head2@voronka.demo' : 'head1@voronka.demo');
-  await page.getByLabel('Пароль').fill('demo-pass-2026');
-  await page.getByRole('button', { name: 'Войти' }).click();
-  await expect(page.getByTestId('greeting')).toBeVisible();
-  await page.goto('/leads');
-  await page.waitForSelector('body[data-hydrated]');
+  await logIn(page, info.project.name === 'phone' ? 'head2@voronka.demo' : 'head1@voronka.demo');
+  await open(page, '/leads');
   await expect(page.getByTestId('leads')).toBeVisible();
 
   const title = `Передан ${info.project.name} ${Date.now()}`;

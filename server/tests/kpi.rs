@@ -363,6 +363,8 @@ struct Tracked {
     id: i64,
     owner: usize,
     state: &'static str,
+    /// When it came in, for activities dated back (leads and clients).
+    created_at: i64,
 }
 
 #[tokio::test]
@@ -383,20 +385,20 @@ async fn random_histories_of_leads_deals_and_activities_keep_the_roll_up_equal_t
         let stages: Vec<(i64, StageKind)> =
             pipelines.iter().find(|x| x.id == p.id).unwrap().stages.iter().map(|s| (s.id, s.kind)).collect();
         let mut rng = StdRng::seed_from_u64(seed);
-        let (mut leads, mut deals, mut calls) =
-            (Vec::<Tracked>::new(), Vec::<Tracked>::new(), Vec::<(i64, i64)>::new());
+        let (mut leads, mut deals, mut buyers) = (Vec::<Tracked>::new(), Vec::<Tracked>::new(), Vec::<Tracked>::new());
+        let mut calls = Vec::<(i64, i64)>::new();
         let sources = ["website", "phone", "ads"];
         let clients = ["ООО Альфа", "ООО Бета", "ИП Гамма"];
         let kinds = ["call_in", "call_out", "meeting", "proposal", "chat", "note"];
-        for step in 0..160 {
+        for step in 0..240 {
             let who = rng.gen_range(0..people.len());
             let (c, _) = &people[who];
-            match rng.gen_range(0..9) {
+            match rng.gen_range(0..10) {
                 0 => {
                     let form = json!({"form": {"title": format!("Лид {step}"), "source": sources[rng.gen_range(0..3)],
                         "contact_name": clients[rng.gen_range(0..3)], "phone": ""}});
                     let lead: Lead = c.call_json("leads/create", form).await.unwrap();
-                    leads.push(Tracked { id: lead.id, owner: who, state: "new" });
+                    leads.push(Tracked { id: lead.id, owner: who, state: "new", created_at: lead.created_at });
                 }
                 1 if !leads.is_empty() => {
                     let i = rng.gen_range(0..leads.len());
@@ -415,25 +417,33 @@ async fn random_histories_of_leads_deals_and_activities_keep_the_roll_up_equal_t
                     let lead = lead_status(owner, p.id, leads[i].id, to, reason).await;
                     leads[i].state = to;
                     if let Some(deal) = lead.deal_id {
-                        deals.push(Tracked { id: deal, owner: leads[i].owner, state: "open" });
+                        deals.push(Tracked { id: deal, owner: leads[i].owner, state: "open", created_at: 0 });
                     }
                 }
                 2 | 3 => {
-                    // A call, meeting or note on one of the caller's open leads or deals.
-                    let on_lead = rng.gen_bool(0.5);
-                    let pool: Vec<i64> = if on_lead {
-                        leads.iter().filter(|l| l.owner == who && l.state != "qualified").map(|l| l.id).collect()
-                    } else {
-                        deals.iter().filter(|d| d.owner == who).map(|d| d.id).collect()
+                    // A call, meeting or note on one of the caller's open leads, deals or
+                    // clients; on a lead, half the time dated back to some moment since it came in.
+                    let subject = rng.gen_range(0..3);
+                    let pool: Vec<(i64, i64)> = match subject {
+                        0 => leads
+                            .iter()
+                            .filter(|l| l.owner == who && l.state != "qualified")
+                            .map(|l| (l.id, l.created_at))
+                            .collect(),
+                        1 => deals.iter().filter(|d| d.owner == who).map(|d| (d.id, 0)).collect(),
+                        _ => buyers.iter().filter(|b| b.owner == who).map(|b| (b.id, 0)).collect(),
                     };
                     if pool.is_empty() {
                         continue;
                     }
-                    let target = pool[rng.gen_range(0..pool.len())];
+                    let (target, since) = pool[rng.gen_range(0..pool.len())];
                     let kind = kinds[rng.gen_range(0..kinds.len())];
                     let seconds = kind.starts_with("call").then(|| rng.gen_range(0..120));
-                    let (deal_id, lead_id) = if on_lead { (None, Some(target)) } else { (Some(target), None) };
-                    let form = json!({"kind": kind, "deal_id": deal_id, "lead_id": lead_id, "duration_s": seconds, "note": "итог"});
+                    let now = jiff::Timestamp::now().as_millisecond();
+                    let at = (subject == 0 && rng.gen_bool(0.5)).then(|| rng.gen_range(since..=now));
+                    let id = |s: usize| (subject == s).then_some(target);
+                    let form = json!({"kind": kind, "deal_id": id(1), "lead_id": id(0), "client_id": id(2),
+                        "duration_s": seconds, "note": "итог", "at": at});
                     let a: app::pipeline::Activity =
                         c.call_json("activities/create", json!({ "form": form })).await.unwrap();
                     if seconds.is_some() {
@@ -460,7 +470,7 @@ async fn random_histories_of_leads_deals_and_activities_keep_the_roll_up_equal_t
                         )
                         .await
                         .unwrap();
-                    deals.push(Tracked { id: deal, owner: who, state: "open" });
+                    deals.push(Tracked { id: deal, owner: who, state: "open", created_at: 0 });
                 }
                 6 | 7 if !deals.is_empty() => {
                     let i = rng.gen_range(0..deals.len());
@@ -488,13 +498,30 @@ async fn random_histories_of_leads_deals_and_activities_keep_the_roll_up_equal_t
                     let _: i64 = admin.call_json("deals/update", edit).await.unwrap();
                     deals[i].owner = to;
                 }
+                9 => {
+                    let form = json!({"form": {"id": null, "name": format!("Клиент {step}"), "kind": "company", "phone": "", "email": ""}});
+                    let client: app::pipeline::lists::Client = c.call_json("clients/save", form).await.unwrap();
+                    buyers.push(Tracked { id: client.id, owner: who, state: "", created_at: client.created_at });
+                }
                 _ => continue,
+            }
+            if step == 30 {
+                // The leads so far came in up to three weeks ago (behind the roll-up's back, so
+                // it is rebuilt): calls dated back from here on land on earlier days.
+                for lead in &mut leads {
+                    lead.created_at -= rng.gen_range(0..21) * 86_400_000 + rng.gen_range(0..86_400_000);
+                    db.exec(&format!("UPDATE leads SET created_at = {} WHERE id = {}", lead.created_at, lead.id)).await;
+                }
+                let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+                db.open().await.storage.rebuild_kpis(org_id).await.unwrap();
+                roll_up_matches(&db, &format!("seed {seed}, leads moved back")).await;
             }
             if step % 40 == 39 {
                 roll_up_matches(&db, &format!("seed {seed}, step {step}")).await;
             }
         }
-        assert!(leads.len() > 5 && deals.len() > 5 && calls.len() > 5, "a varied history");
+        let sizes = (leads.len(), deals.len(), buyers.len(), calls.len());
+        assert!(sizes.0 > 5 && sizes.1 > 5 && sizes.2 > 2 && sizes.3 > 5, "a varied history: {sizes:?}");
         roll_up_matches(&db, &format!("seed {seed}, the end")).await;
         let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
         let database = db.open().await;
