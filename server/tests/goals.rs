@@ -189,6 +189,23 @@ async fn goals_count_won_deals_cascade_and_keep_rights() {
         let a2_goals = sorted(vec![whole.id, plan_a.id, children[1].id]);
         assert_eq!(whose(&admin, Some(a2_id), None).await.unwrap(), a2_goals);
         assert_eq!(whose(&manager_a, None, Some(org.dept_b)).await.unwrap(), Vec::<i64>::new());
+        // The choice offers whom the caller's goals right covers: a manager sees the department.
+        async fn offered(c: &Client, module: &str, action: &str) -> Result<Vec<i64>, AppError> {
+            let o: app::pipeline::BoardOptions =
+                c.call("people/options", &[("module", module), ("action", action)]).await?;
+            Ok(o.people.into_iter().map(|(id, _)| id).collect())
+        }
+        let colleagues = offered(&manager_a, "goals", "view").await.unwrap();
+        assert!(
+            colleagues.contains(&a_id) && colleagues.contains(&a2_id) && !colleagues.contains(&b_id),
+            "{colleagues:?}"
+        );
+        assert_eq!(
+            offered(&manager_a, "leads", "create").await.unwrap(),
+            vec![a_id],
+            "a manager's leads are their own"
+        );
+        assert_eq!(offered(&server.client(), "goals", "view").await.unwrap_err(), AppError::Unauthenticated);
         let unknown = AppError::invalid("participants", Problem::Unknown);
         assert_eq!(whose(&admin, Some(a2_id), Some(org.dept_a)).await.unwrap_err(), unknown);
         assert_eq!(whose(&admin, Some(i64::MAX), None).await.unwrap_err(), unknown);

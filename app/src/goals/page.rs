@@ -17,7 +17,7 @@ use crate::charts::ChartFigure;
 use crate::error::{AppError, Problem};
 use crate::funnel::page::{clock, duration_text, encode, funnel_texts};
 use crate::i18n::Texts;
-use crate::pipeline::server::{board_options, list_pipelines};
+use crate::pipeline::server::{board_options, list_pipelines, people_options};
 use crate::pipeline::{format_rubles, parse_rubles, rubles_for_input, BoardOptions, Pipeline};
 use crate::shell::{use_ui, FormError};
 
@@ -924,7 +924,7 @@ pub fn GoalsPage() -> impl IntoView {
     crate::pipeline::board::listen_live(None, reload, live);
     // "" for everyone, "d:<id>" for a department, "u:<id>" for a person; "Mine" ignores it.
     let whose = RwSignal::new(String::new());
-    let options = LocalResource::new(board_options);
+    let options = LocalResource::new(|| people_options(crate::access::Module::Goals, crate::access::Action::View));
     let goals = LocalResource::new(move || {
         reload.track();
         let tab = tab.get();

@@ -7,7 +7,7 @@ use strum::IntoEnumIterator;
 
 use super::deal::{LogActivity, LoggedOn};
 use super::lists::{finish_edit, span, when, LeadSort, ListBody, Order, SortHeader};
-use super::server::{board_options, create_lead, list_leads, list_pipelines, set_lead_status, update_lead};
+use super::server::{create_lead, list_leads, list_pipelines, people_options, set_lead_status, update_lead};
 use super::{Lead, LeadEdit, LeadFilter, LeadPage, LeadStatus, NewLeadForm};
 use crate::access::{Action, Module, Scope};
 use crate::error::AppError;
@@ -164,7 +164,7 @@ fn NewLead(reload: RwSignal<u32>) -> impl IntoView {
     let form = RwSignal::new(NewLeadForm { source: "website".into(), ..Default::default() });
     // None: the person creating it.
     let responsible = RwSignal::new(None::<UserId>);
-    let options = LocalResource::new(board_options);
+    let options = LocalResource::new(|| people_options(Module::Leads, Action::Create));
     let error = RwSignal::new(None::<AppError>);
     let open = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {

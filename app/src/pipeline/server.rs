@@ -339,9 +339,20 @@ pub async fn update_activity(edit: ActivityEdit) -> Result<Activity, AppError> {
 /// Whom and which departments the board's filters offer: those the caller's deals right covers.
 #[server(prefix = "/api", endpoint = "board/options")]
 pub async fn board_options() -> Result<super::BoardOptions, AppError> {
-    use crate::access::{guard::Ctx, Action, Module};
+    people_options(crate::access::Module::Deals, crate::access::Action::View).await
+}
+
+/// Whom and which departments a choice of people offers for `action` in
+/// `module`: those the caller's right there covers (the lead form's
+/// responsible, whose goals), so it never offers what the server would refuse.
+#[server(prefix = "/api", endpoint = "people/options")]
+pub async fn people_options(
+    module: crate::access::Module,
+    action: crate::access::Action,
+) -> Result<super::BoardOptions, AppError> {
+    use crate::access::guard::Ctx;
     let ctx = Ctx::get().await?;
-    let auth = ctx.authorize(Module::Deals, Action::View).await?;
+    let auth = ctx.authorize(module, action).await?;
     let org = auth.user.org_id;
     let visibility = auth.visibility()?;
     let people = ctx.storage().users(org, visibility).await?;
