@@ -307,8 +307,9 @@ pub enum LoggedOn {
     Client(ClientId),
 }
 
-/// Logs a call (or a meeting, proposal, chat, note) on a deal or a lead; used
-/// on the deal's page, from a card on the board and from the leads list.
+/// Logs a call (or a meeting, proposal, chat, note) on a deal, a lead or a
+/// client, now or dated back; used on the deal's page, from a card on the
+/// board, and from the leads and clients lists.
 #[component]
 pub fn LogActivity(on: LoggedOn, #[prop(into)] on_logged: Callback<()>) -> impl IntoView {
     let ui = use_ui();

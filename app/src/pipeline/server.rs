@@ -488,8 +488,7 @@ pub async fn save_client(form: ClientForm) -> Result<Client, AppError> {
         }
         Some(id) => {
             let auth = ctx.authorize(Module::Deals, Action::Edit).await?;
-            let client = ctx.storage().client_head(auth.user.org_id, id).await?.ok_or(AppError::NotFound)?;
-            auth.check(Owner { user: client.responsible_id, department: client.department_id })?;
+            ssr::permitted_client(&ctx, &auth, id).await?;
             auth
         }
     };
