@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --browser --postgres
 # A CI checkout is built once: incremental caches would only take disk.
 if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+# cargo-leptos builds in dev with `--cfg erase_components` (which hydration
+# needs on both sides). The native lints and tests use the same flags, so the
+# server it builds for the browser tests reuses their dependencies instead of
+# compiling all of them again.
+leptos_dev_flags="--cfg erase_components"
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
@@ -15,15 +21,14 @@ cargo fmt --all -- --check
 # Included into both storage adapters, so cargo fmt does not reach them.
 rustfmt --edition 2021 --check server/src/storage/shared.rs server/src/storage/pipeline.rs server/src/storage/lists.rs \
   server/src/storage/funnel.rs server/src/storage/kpi.rs server/src/storage/norms.rs server/src/storage/goals.rs
-cargo clippy --workspace --all-targets -- -D warnings
+RUSTFLAGS="$leptos_dev_flags" cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 printf '\n== unit and integration tests (SQLite and PostgreSQL)\n'
-cargo test --workspace 2>&1 | tee "$logs/cargo.txt"
+RUSTFLAGS="$leptos_dev_flags" cargo test --workspace 2>&1 | tee "$logs/cargo.txt"
 
 printf '\n== browser tests (desktop and phone)\n'
-# cargo-leptos builds both sides with the same flags (in dev: --cfg erase_components),
-# which hydration needs; a server from the plain test build would not match.
+# It adds its flags to RUSTFLAGS from the environment, which is unset here.
 cargo leptos build
 end2end/run.sh 2>&1 | tee "$logs/browser.txt"
 

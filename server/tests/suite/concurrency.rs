@@ -4,15 +4,13 @@
 //! answered as made is in the history exactly once, and the roll-ups equal
 //! a rebuild from the records.
 
-mod common;
-
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::error::AppError;
 use app::pipeline::{DealPage, Moved, Pipeline};
-use common::*;
+use crate::common::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;

@@ -1,13 +1,11 @@
 //! The `voronka` binary itself: starting on an empty and on an existing
 //! database (SQLite and PostgreSQL), first-admin set-up, create-user, backup.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 

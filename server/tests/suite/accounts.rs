@@ -1,13 +1,11 @@
 //! Sign-in, sessions, lock-out, same-origin guard and input validation,
 //! through HTTP against the real router, on SQLite and PostgreSQL.
 
-mod common;
-
 use std::time::Duration;
 
 use app::access::guard::LoginPolicy;
 use app::error::{AppError, Problem};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]
