@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use crate::common::*;
 use app::access::guard::LoginPolicy;
 use app::error::{AppError, Problem};
-use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]

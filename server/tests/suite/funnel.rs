@@ -4,12 +4,12 @@
 
 #![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
 
+use crate::common::*;
 use app::error::{AppError, Problem};
 use app::funnel::{
     naive_medians, naive_totals, DealsBehind, FunnelMode, FunnelQuery, FunnelReport, Period, Scope, Steps, Totals,
 };
 use app::pipeline::{Pipeline, Stage};
-use crate::common::*;
 use serde_json::{json, Value};
 
 async fn funnel(c: &Client, request: Value) -> Result<FunnelReport, AppError> {

@@ -6,6 +6,7 @@
 
 #![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
 
+use crate::common::*;
 use app::error::{AppError, Problem};
 use app::funnel::{day_in, day_start_ms, day_text, Period};
 use app::goals::server::ssr::{tick, Counter};
@@ -14,7 +15,6 @@ use app::goals::{
     Notify, Outlook, ParticipantKind, Participants, PeriodKind,
 };
 use app::pipeline::{Pipeline, StageKind};
-use crate::common::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};

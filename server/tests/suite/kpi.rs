@@ -6,12 +6,12 @@
 
 #![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
 
+use crate::common::*;
 use app::access::Visibility;
 use app::error::{AppError, Problem};
 use app::funnel::{day_in, day_start_ms, Period};
 use app::kpi::{KpiCounts, KpiReport};
 use app::pipeline::{Lead, Pipeline, StageKind};
-use crate::common::*;
 use serde_json::{json, Value};
 
 async fn kpis(c: &Client, request: Value) -> Result<KpiReport, AppError> {

@@ -2,10 +2,10 @@
 //! and PostgreSQL: saving with rights, versions and bad input; who is behind,
 //! within each caller's scope; unanswered and silently disqualified leads.
 
+use crate::common::*;
 use app::error::{AppError, Problem};
 use app::norms::{work_time, NormKind, NormPer, NormSettings, NormsReport, Pace, ALERT_LIMIT};
 use app::pipeline::{Lead, Pipeline};
-use crate::common::*;
 use serde_json::{json, Value};
 
 const MINUTE: i64 = 60_000;

@@ -3,9 +3,9 @@
 //! department), is allowed or refused exactly as the rights table says —
 //! first with the defaults, then after an admin has changed the table.
 
+use crate::common::*;
 use app::access::{Action, Module, Role, Scope};
 use app::error::{AppError, Problem};
-use crate::common::*;
 use serde_json::{json, Value};
 
 /// Whose record it is, seen from the caller.

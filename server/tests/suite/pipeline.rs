@@ -4,10 +4,10 @@
 
 #![allow(clippy::inconsistent_digit_grouping)] // Money reads as roubles_kopecks: 150_000_00.
 
+use crate::common::*;
 use app::error::{AppError, Problem};
 use app::pipeline::lists::{ActivityList, Client as Buyer, ClientList, DealList};
 use app::pipeline::{Activity, Board, DealPage, Lead, LeadPage, Moved, Pipeline, Stage, Violation};
-use crate::common::*;
 use serde_json::{json, Value};
 
 /// A pipeline "New → Qualification (required) → Proposal → Won / Lost".

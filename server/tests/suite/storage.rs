@@ -1,9 +1,9 @@
 //! The storage conformance suite: the same story against SQLite and PostgreSQL.
 
+use crate::common::*;
 use app::access::{Action, Module, PermissionMatrix, Role, Scope, Visibility};
 use app::org::NewUser;
 use app::storage::{StorageError, UserUpdate};
-use crate::common::*;
 
 fn person(email: &str, role: Role, department_id: Option<i64>) -> NewUser {
     NewUser { email: email.into(), name: email.into(), password: String::new(), role, department_id }
