@@ -13,11 +13,12 @@ use super::server::{
     load_goal, load_goals, load_notices, read_notices, record_progress, save_goal, split_goal, GoalsRequest,
 };
 use super::*;
+use crate::access::{Action, Module};
 use crate::charts::ChartFigure;
 use crate::error::{AppError, Problem};
 use crate::funnel::page::{clock, duration_text, encode, funnel_texts};
 use crate::i18n::Texts;
-use crate::pipeline::server::{board_options, list_pipelines, people_options};
+use crate::pipeline::server::{list_pipelines, people_options};
 use crate::pipeline::{format_rubles, parse_rubles, rubles_for_input, BoardOptions, Pipeline};
 use crate::shell::{use_ui, FormError};
 
@@ -605,7 +606,10 @@ fn GoalEditor(
     let risk_after_text = RwSignal::new(form.notify.risk_after.to_string());
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
-    let options = LocalResource::new(board_options);
+    // The people and departments the server accepts here: the goals create
+    // right for a new goal, the edit right for a change.
+    let action = if form.id.is_some() { Action::Edit } else { Action::Create };
+    let options = LocalResource::new(move || people_options(Module::Goals, action));
     let pipelines = LocalResource::new(list_pipelines);
     let ui = use_ui();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -924,7 +928,7 @@ pub fn GoalsPage() -> impl IntoView {
     crate::pipeline::board::listen_live(None, reload, live);
     // "" for everyone, "d:<id>" for a department, "u:<id>" for a person; "Mine" ignores it.
     let whose = RwSignal::new(String::new());
-    let options = LocalResource::new(|| people_options(crate::access::Module::Goals, crate::access::Action::View));
+    let options = LocalResource::new(|| people_options(Module::Goals, Action::View));
     let goals = LocalResource::new(move || {
         reload.track();
         let tab = tab.get();
@@ -1021,7 +1025,8 @@ fn parse_whose(value: &str) -> (Option<i64>, Option<i64>) {
 /// sellers (a department goal, the people its ranking lists).
 #[component]
 fn SplitForm(goal: Goal, sellers: Vec<(i64, String)>, reload: RwSignal<u32>, gt: &'static GoalTexts) -> impl IntoView {
-    let options = LocalResource::new(board_options);
+    // Splitting creates goals, so it offers whom the goals create right covers.
+    let options = LocalResource::new(|| people_options(Module::Goals, Action::Create));
     let mode = RwSignal::new(SplitMode::Even);
     // (participants, name, included, weight or target as typed) per candidate.
     let rows = RwSignal::new(Vec::<(Participants, String, bool, String)>::new());
