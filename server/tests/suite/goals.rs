@@ -204,6 +204,11 @@ async fn goals_count_won_deals_cascade_and_keep_rights() {
             "a manager's leads are their own"
         );
         assert_eq!(offered(&server.client(), "goals", "view").await.unwrap_err(), AppError::Unauthenticated);
+        // The goal and split forms offer whom the goals create right covers:
+        // a head, the own department; a manager, who creates none, nobody.
+        let creatable = offered(&head_a, "goals", "create").await.unwrap();
+        assert!(creatable.contains(&a_id) && creatable.contains(&a2_id) && !creatable.contains(&b_id), "{creatable:?}");
+        assert_eq!(offered(&manager_a, "goals", "create").await.unwrap_err(), AppError::Forbidden);
         let unknown = AppError::invalid("participants", Problem::Unknown);
         assert_eq!(whose(&admin, Some(a2_id), Some(org.dept_a)).await.unwrap_err(), unknown);
         assert_eq!(whose(&admin, Some(i64::MAX), None).await.unwrap_err(), unknown);
