@@ -47,6 +47,10 @@ pub enum Problem {
     InFuture,
     /// A moment before the record it is about was created.
     BeforeCreated,
+    /// A currency whose rate to the rouble nobody has set yet.
+    NoRate,
+    /// Zero where only more than zero makes sense (an exchange rate).
+    NotPositive,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -108,6 +112,8 @@ impl AppError {
                     Problem::LastActive => t.err_last_active.into(),
                     Problem::InFuture => t.err_in_future.into(),
                     Problem::BeforeCreated => t.err_before_created.into(),
+                    Problem::NoRate => t.err_no_rate.into(),
+                    Problem::NotPositive => t.err_not_positive.into(),
                 };
                 format!("{}: {what}", t.field_name(field))
             }

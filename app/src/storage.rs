@@ -15,6 +15,7 @@ use crate::i18n::{Locale, Theme};
 use crate::kpi::KpiCounts;
 use crate::norms::{AlertList, Norm, NormSettings};
 use crate::org::{Department, DeptId, NewUser, OrgId, User, UserId};
+use crate::pipeline::currency::CurrencyRate;
 use crate::pipeline::lists::{
     ActivityFilter, ActivityList, Client, ClientFilter, ClientForm, ClientList, DealFilter, DealList,
 };
@@ -103,7 +104,10 @@ pub enum MoveOutcome {
 pub struct NewDeal {
     pub pipeline_id: PipelineId,
     pub title: String,
+    /// In `currency`; stored in roubles too, at the organisation's rate.
     pub amount: Money,
+    /// A checked code ([`crate::pipeline::currency::check_currency`]).
+    pub currency: &'static str,
     /// Found by name among the organisation's clients, or created.
     pub client_name: Option<String>,
     pub source: String,
@@ -131,7 +135,9 @@ pub struct DealChange {
     pub id: DealId,
     pub version: i64,
     pub title: String,
+    /// In `currency`; converted to roubles anew only when it or the currency changed.
     pub amount: Money,
+    pub currency: &'static str,
     pub client_name: Option<String>,
     pub source: String,
     pub responsible_id: UserId,
@@ -457,6 +463,17 @@ pub trait Storage: Send + Sync + 'static {
     async fn update_deal(&self, org: OrgId, actor: UserId, change: &DealChange, now_ms: i64)
         -> StorageResult<DealHead>;
     async fn clients(&self, org: OrgId, filter: &ClientFilter, visibility: Visibility) -> StorageResult<ClientList>;
+    /// The foreign currencies' rates to the rouble that have been set.
+    async fn currency_rates(&self, org: OrgId) -> StorageResult<Vec<CurrencyRate>>;
+    /// Sets (or replaces) what one unit of `currency` costs, for deals saved from now on.
+    async fn set_currency_rate(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        currency: &str,
+        rate: i64,
+        now_ms: i64,
+    ) -> StorageResult<CurrencyRate>;
     async fn client_head(&self, org: OrgId, id: ClientId) -> StorageResult<Option<ClientHead>>;
     /// Adds (with `responsible`) or changes a checked client; a name another
     /// client has is [`StorageError::Duplicate`].

@@ -61,3 +61,51 @@ test('a head renames a pipeline and archives it, but not one with open deals', a
   await pipelineCard(page, renamed).getByRole('button', { name: 'Вернуть' }).first().click();
   await expect(pipelineCard(page, renamed).getByText('В архиве', { exact: true })).toHaveCount(0);
 });
+
+/** Whole roubles of a column total such as "1 234 567 ₽". */
+function rubles(text: string): number {
+  return Number(text.replace(/[^0-9]/g, ''));
+}
+
+test('an admin sets a dollar rate; a deal priced in dollars shows dollars and counts roubles', async ({ page }, info) => {
+  const phone = info.project.name === 'phone';
+  await logIn(page, 'admin@voronka.demo');
+  await open(page, '/pipelines');
+  const usd = page.getByTestId('currency-rates').locator('form[data-currency="USD"]');
+  const rate = usd.getByLabel('Рублей за 1 USD');
+  await rate.fill('0');
+  await usd.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(usd.getByRole('alert')).toHaveText('Цена в рублях: нужно значение больше нуля');
+  // Both projects set the same rate, so neither run depends on the other's timing.
+  await rate.fill('90,5');
+  await usd.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(usd.getByRole('alert')).toHaveCount(0);
+  await expect(usd.getByText(/изменён/)).toBeVisible();
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated]');
+  await expect(page.getByTestId('currency-rates').locator('form[data-currency="USD"] input')).toHaveValue('90.5');
+
+  // A manager on their own board: the new column's total grows by the deal's roubles.
+  await page.context().clearCookies();
+  await logIn(page, phone ? 'manager24@voronka.demo' : 'manager23@voronka.demo');
+  await open(page, '/board');
+  const first = page.locator('section.column').first();
+  await expect(first.locator('.total')).toBeVisible();
+  const before = rubles(await first.locator('.total').innerText());
+  await page.getByRole('button', { name: 'Новая сделка' }).click();
+  const form = page.locator('form.new-deal');
+  const title = `Экспорт ${info.project.name} ${Date.now() % 100000}`;
+  await form.getByLabel('Название').fill(title);
+  await form.getByLabel('Валюта').selectOption('USD');
+  await form.getByLabel('Сумма, $').fill('1 000');
+  await form.getByRole('button', { name: 'Создать' }).click();
+  const card = page.locator('[data-deal]', { hasText: title });
+  await expect(card.locator('.amount')).toHaveText('1\u202f000\u00a0$');
+  await expect(card.locator('.amount')).toHaveAttribute('title', '90\u202f500\u00a0₽');
+  await expect.poll(async () => rubles(await first.locator('.total').innerText())).toBe(before + 90_500);
+
+  // Its page keeps the dollars in the edit form and tells the roubles beside.
+  await card.press('Enter');
+  await expect(page.getByTestId('deal-amount')).toHaveText('1\u202f000\u00a0$');
+  await expect(page.getByText('≈ 90\u202f500\u00a0₽ по курсу при сохранении')).toBeVisible();
+});

@@ -127,6 +127,8 @@ pub struct Texts {
     pub err_last_active: &'static str,
     pub err_in_future: &'static str,
     pub err_before_created: &'static str,
+    pub err_no_rate: &'static str,
+    pub err_not_positive: &'static str,
     /// When an activity happened, if not just now.
     pub activity_at: &'static str,
     pub activity_at_hint: &'static str,
@@ -353,6 +355,8 @@ impl Texts {
             "nps" => self.nps,
             "at" => self.activity_at,
             "key" => "key",
+            "currency" => crate::pipeline::currency::currency_texts(self.lang).currency,
+            "rate" => crate::pipeline::currency::currency_texts(self.lang).rate,
             other => {
                 if let Some(i) = GOAL_FIELDS.iter().position(|f| *f == other) {
                     self.goal_fields[i]
@@ -437,6 +441,8 @@ pub static RU: Texts = Texts {
     err_last_active: "это последняя действующая воронка, она нужна для новых сделок",
     err_in_future: "не может быть позже текущего момента",
     err_before_created: "раньше, чем появилась запись, о которой речь",
+    err_no_rate: "курс к рублю не задан: его задаёт руководитель на странице «Воронки»",
+    err_not_positive: "нужно значение больше нуля",
     activity_at: "Когда",
     activity_at_hint: "пусто — сейчас",
     err_bad_email: "это не похоже на адрес e-mail",
@@ -669,6 +675,8 @@ pub static EN: Texts = Texts {
     err_last_active: "it is the last active pipeline, and new deals need one",
     err_in_future: "cannot be later than now",
     err_before_created: "before the record it is about was created",
+    err_no_rate: "no rate to the rouble is set yet: a head sets it on the Pipelines page",
+    err_not_positive: "must be above zero",
     activity_at: "When",
     activity_at_hint: "empty — now",
     err_bad_email: "this does not look like an e-mail address",

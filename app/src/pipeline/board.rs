@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::currency;
 use super::server::{board_options, create_deal, list_pipelines, list_violations, load_board, move_deal};
 use super::{
     days_between, format_rubles, is_stale, parse_rubles, Board, BoardFilter, Card, DealId, MoveRequest, NewDealForm,
@@ -682,7 +683,8 @@ fn CardView(card: Card, stage: Stage, now: i64) -> impl IntoView {
             on:keydown=on_key
         >
             <div class="title">{card.title.clone()}</div>
-            <div class="amount">{format_rubles(card.amount)}</div>
+            // A foreign price tells its value in roubles, which the column total counts.
+            <div class="amount" title=card.currency_amount.map(|_| format_rubles(card.amount))>{card.price()}</div>
             {card.client.clone().map(|c| view! { <div class="client muted">{c}</div> })}
             <div class="meta">
                 <span class="manager">{card.manager.clone()}</span>
@@ -719,12 +721,13 @@ fn Ghost() -> impl IntoView {
     move || {
         let id = ctx.dragging.get()?;
         let card = ctx.board.with(|b| b.as_ref().and_then(|b| b.card(id).cloned()))?;
+        let price = card.price();
         Some(view! {
             <div class="drag-ghost" aria-hidden="true"
                 style:left=move || format!("{}px", ctx.ghost.get().0 + 8)
                 style:top=move || format!("{}px", ctx.ghost.get().1 + 8)>
                 <div class="title">{card.title}</div>
-                <div class="amount">{format_rubles(card.amount)}</div>
+                <div class="amount">{price}</div>
             </div>
         })
     }
@@ -813,6 +816,7 @@ fn NewDeal(pipeline: RwSignal<Option<PipelineId>>, adding: RwSignal<bool>, reloa
         RwSignal::new(String::new()),
         RwSignal::new("website".to_string()),
     );
+    let currency = RwSignal::new(currency::default_currency());
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -826,6 +830,7 @@ fn NewDeal(pipeline: RwSignal<Option<PipelineId>>, adding: RwSignal<bool>, reloa
             pipeline_id,
             title: title.get_untracked(),
             amount,
+            currency: currency.get_untracked(),
             client_name: client.get_untracked(),
             source: source.get_untracked(),
             responsible_id: None,
@@ -847,8 +852,11 @@ fn NewDeal(pipeline: RwSignal<Option<PipelineId>>, adding: RwSignal<bool>, reloa
             <h2>{move || t().new_deal}</h2>
             <label><span>{move || t().title}</span>
                 <input type="text" required maxlength="200" on:input=move |ev| title.set(event_target_value(&ev)) /></label>
-            <label><span>{move || t().amount}</span>
-                <input type="text" inputmode="decimal" required placeholder="150 000" on:input=move |ev| amount.set(event_target_value(&ev)) /></label>
+            <div class="amount-in">
+                <label><span>{move || currency::amount_label(t().lang, &currency.get())}</span>
+                    <input type="text" inputmode="decimal" required placeholder="150 000" on:input=move |ev| amount.set(event_target_value(&ev)) /></label>
+                <currency::CurrencyPicker currency />
+            </div>
             <label><span>{move || t().client}</span>
                 <input type="text" maxlength="200" on:input=move |ev| client.set(event_target_value(&ev)) /></label>
             <label><span>{move || t().source}</span>

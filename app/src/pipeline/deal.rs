@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::params::ParamsMap;
 
 use super::activities::{call_length, EditActivity};
+use super::currency::{amount_label, currency_texts, CurrencyPicker};
 use super::lists::{finish_edit, span, when, SaveOrCancel};
 use super::server::{board_options, get_deal, list_pipelines, log_activity, update_deal};
 use super::{
@@ -77,7 +78,8 @@ fn DealView(
         id: deal_id,
         version: card.version,
         title: card.title.clone(),
-        amount: card.amount,
+        amount: card.own_amount(),
+        currency: card.currency.clone(),
         client_name: card.client.clone().unwrap_or_default(),
         source: card.source.clone(),
         responsible_id: card.manager_id,
@@ -89,7 +91,11 @@ fn DealView(
         })}
         {move || editing.get().then(|| view! { <EditDeal edit=edit.clone() editing reload notice /> })}
         <section class="card facts">
-            <div><span class="muted">{move || t().amount}</span><strong>{format_rubles(card.amount)}</strong></div>
+            <div><span class="muted">{move || t().amount}</span><strong data-testid="deal-amount">{card.price()}</strong>
+                {card.currency_amount.map(|_| view! {
+                    <span class="muted">{move || currency_texts(t().lang).in_rubles.replace("{rub}", &format_rubles(card.amount))}</span>
+                })}
+            </div>
             <div><span class="muted">{move || t().stage}</span><strong data-testid="deal-stage">{move || stage_name(Some(card.stage_id))}</strong></div>
             <div><span class="muted">{move || t().client}</span><strong>{card.client.clone().map(|name| {
                 // The clients list, searched for this name: the deals and purchases of the client.
@@ -223,6 +229,7 @@ fn EditDeal(
     let ui = use_ui();
     let t = move || ui.texts();
     let amount = RwSignal::new(rubles_for_input(edit.amount));
+    let currency = RwSignal::new(edit.currency.clone());
     let draft = RwSignal::new(edit);
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
@@ -233,7 +240,7 @@ fn EditDeal(
             Ok(a) => a,
             Err(e) => return error.set(Some(e)),
         };
-        let data = DealEdit { amount, ..draft.get_untracked() };
+        let data = DealEdit { amount, currency: currency.get_untracked(), ..draft.get_untracked() };
         busy.set(true);
         leptos::task::spawn_local(async move {
             finish_edit(update_deal(data).await, editing, reload, notice, error);
@@ -246,9 +253,12 @@ fn EditDeal(
             <label><span>{move || t().title}</span>
                 <input type="text" maxlength="200" required prop:value=move || draft.with(|d| d.title.clone())
                     on:input=move |ev| draft.update(|d| d.title = event_target_value(&ev)) /></label>
-            <label><span>{move || t().amount}</span>
-                <input type="text" inputmode="decimal" name="amount" prop:value=move || amount.get()
-                    on:input=move |ev| amount.set(event_target_value(&ev)) /></label>
+            <div class="amount-in">
+                <label><span>{move || amount_label(t().lang, &currency.get())}</span>
+                    <input type="text" inputmode="decimal" name="amount" prop:value=move || amount.get()
+                        on:input=move |ev| amount.set(event_target_value(&ev)) /></label>
+                <CurrencyPicker currency />
+            </div>
             <label><span>{move || t().client}</span>
                 <input type="text" maxlength="200" prop:value=move || draft.with(|d| d.client_name.clone())
                     on:input=move |ev| draft.update(|d| d.client_name = event_target_value(&ev)) /></label>

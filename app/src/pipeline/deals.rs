@@ -128,7 +128,8 @@ pub fn DealsPage() -> impl IntoView {
                             <tr>
                                 <td><a href=format!("/deals/{}", deal.card.id)>{deal.card.title.clone()}</a></td>
                                 <td>{deal.card.client.clone().unwrap_or_default()}</td>
-                                <td class="num" data-testid="deal-amount" data-kopecks=deal.card.amount>{format_rubles(deal.card.amount)}</td>
+                                <td class="num" data-testid="deal-amount" data-kopecks=deal.card.amount
+                                    title=deal.card.currency_amount.map(|_| format_rubles(deal.card.amount))>{deal.card.price()}</td>
                                 <td>{stage}</td>
                                 <td>{deal.card.manager.clone()}</td>
                                 <td class="nowrap">{when(deal.created_at)}</td>

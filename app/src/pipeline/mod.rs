@@ -9,6 +9,7 @@
 //! - [`board`] — the kanban page with pointer, touch and keyboard moves
 //! - [`deal`] — one deal: its card, stage history and quick call logging
 //! - [`settings`] — pipelines and stages for heads and admins
+//! - [`currency`] — deals priced in other currencies and the rates to the rouble
 //! - [`leads`] — the leads list: filter, create, take on, refuse with a reason, qualify
 //! - [`lists`] — sorting and paging shared by the lists; [`deals`], [`clients`]
 //!   and [`activities`] — those lists with their filters and forms
@@ -16,6 +17,7 @@
 pub mod activities;
 pub mod board;
 pub mod clients;
+pub mod currency;
 pub mod deal;
 pub mod deals;
 pub mod leads;
@@ -121,8 +123,13 @@ pub struct BoardFilter {
 pub struct Card {
     pub id: DealId,
     pub title: String,
+    /// In roubles: what totals and reports count.
     pub amount: Money,
     pub currency: String,
+    /// The amount in `currency` when that is not the rouble; `amount` is then
+    /// its value at the rate when it was saved.
+    #[serde(default)]
+    pub currency_amount: Option<Money>,
     pub client: Option<String>,
     pub manager_id: UserId,
     pub manager: String,
@@ -130,6 +137,21 @@ pub struct Card {
     pub stage_id: StageId,
     pub stage_entered_at: i64,
     pub version: i64,
+}
+
+impl Card {
+    /// The amount as priced: "1 500 $" for a deal in dollars.
+    pub fn price(&self) -> String {
+        match self.currency_amount {
+            Some(amount) => format_money(amount, &self.currency),
+            None => format_rubles(self.amount),
+        }
+    }
+
+    /// What a person typed as the amount, in the deal's currency.
+    pub fn own_amount(&self) -> Money {
+        self.currency_amount.unwrap_or(self.amount)
+    }
 }
 
 /// A stage with its deals: how many, for how much, and the first of them.
@@ -293,7 +315,10 @@ pub struct DealPage {
 pub struct NewDealForm {
     pub pipeline_id: PipelineId,
     pub title: String,
+    /// In `currency`, minor units.
     pub amount: Money,
+    #[serde(default = "currency::default_currency")]
+    pub currency: String,
     pub client_name: String,
     pub source: String,
     /// Defaults to the caller.
@@ -307,7 +332,10 @@ pub struct DealEdit {
     pub id: DealId,
     pub version: i64,
     pub title: String,
+    /// In `currency`, minor units; converted anew only if it or the currency changed.
     pub amount: Money,
+    #[serde(default = "currency::default_currency")]
+    pub currency: String,
     pub client_name: String,
     pub source: String,
     pub responsible_id: UserId,
@@ -526,6 +554,11 @@ pub fn rubles_for_input(amount: Money) -> String {
 
 /// "1 234 567 ₽" — whole roubles with thin grouping, as sales people read them.
 pub fn format_rubles(amount: Money) -> String {
+    format_money(amount, currency::BASE)
+}
+
+/// "1 234 567 $" — whole units of a currency, grouped like [`format_rubles`].
+pub fn format_money(amount: Money, currency: &str) -> String {
     let rubles = amount / 100;
     let digits = rubles.abs().to_string();
     let mut out = String::new();
@@ -538,7 +571,8 @@ pub fn format_rubles(amount: Money) -> String {
     if rubles < 0 {
         out.insert(0, '−');
     }
-    out.push_str("\u{a0}₽");
+    out.push('\u{a0}');
+    out.push_str(currency::symbol(currency));
     out
 }
 
@@ -639,6 +673,7 @@ mod tests {
             title: String::new(),
             amount,
             currency: "RUB".into(),
+            currency_amount: None,
             client: None,
             manager_id: 1,
             manager: String::new(),
@@ -693,6 +728,7 @@ mod tests {
     fn amounts_print_grouped_in_whole_rubles() {
         assert_eq!(format_rubles(123_456_789), "1\u{202f}234\u{202f}567\u{a0}₽");
         assert_eq!(format_rubles(99), "0\u{a0}₽");
+        assert_eq!(format_money(150_000, "USD"), "1\u{202f}500\u{a0}$");
     }
 
     #[test]

@@ -217,6 +217,7 @@ pub async fn create_deal(form: NewDealForm) -> Result<DealId, AppError> {
     let org = auth.user.org_id;
     let title = clean_text("title", &form.title, MAX_TITLE)?;
     let amount = check_amount(form.amount)?;
+    let currency = super::currency::check_currency(&form.currency)?;
     let client = optional_text("client", &form.client_name, MAX_TITLE)?;
     let source = ssr::clean_source(&form.source)?;
     let responsible = match form.responsible_id {
@@ -228,6 +229,7 @@ pub async fn create_deal(form: NewDealForm) -> Result<DealId, AppError> {
         pipeline_id: form.pipeline_id,
         title,
         amount,
+        currency,
         client_name: (!client.is_empty()).then_some(client),
         source,
         responsible_id: responsible.id,
@@ -427,7 +429,7 @@ pub async fn list_deals(filter: DealFilter) -> Result<DealList, AppError> {
     Ok(ctx.storage().deals(auth.user.org_id, &filter, auth.visibility()?).await?)
 }
 
-/// Changes a deal's title, amount, client, source or responsible, if nobody
+/// Changes a deal's title, amount and currency, client, source or responsible, if nobody
 /// changed it since `edit.version`. Returns the new version.
 #[server(prefix = "/api", endpoint = "deals/update", input = server_fn::codec::Json)]
 pub async fn update_deal(edit: DealEdit) -> Result<i64, AppError> {
@@ -439,6 +441,7 @@ pub async fn update_deal(edit: DealEdit) -> Result<i64, AppError> {
     let org = auth.user.org_id;
     let title = clean_text("title", &edit.title, MAX_TITLE)?;
     let amount = check_amount(edit.amount)?;
+    let currency = super::currency::check_currency(&edit.currency)?;
     let client = optional_text("client", &edit.client_name, MAX_TITLE)?;
     let source = ssr::clean_source(&edit.source)?;
     let before = ssr::permitted_deal(&ctx, &auth, edit.id).await?;
@@ -452,6 +455,7 @@ pub async fn update_deal(edit: DealEdit) -> Result<i64, AppError> {
         version: edit.version,
         title,
         amount,
+        currency,
         client_name: (!client.is_empty()).then_some(client),
         source,
         responsible_id: edit.responsible_id,

@@ -1,9 +1,11 @@
 //! Pipelines and their stages for heads and admins: add, rename, reorder,
 //! mark required, set stale days, archive (history keeps the name). A
-//! pipeline is renamed and archived the same way.
+//! pipeline is renamed and archived the same way. Below them, the rates of
+//! the currencies deals may be priced in.
 
 use leptos::prelude::*;
 
+use super::currency::CurrencyRates;
 use super::server::{archive_pipeline, list_pipelines, save_pipeline, save_stage};
 use super::{Pipeline, Stage, StageForm, StageKind};
 use crate::error::AppError;
@@ -65,6 +67,7 @@ pub fn PipelinesPage() -> impl IntoView {
                 prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev)) />
             <button type="submit" class="primary">{move || t().add}</button>
         </form>
+        <CurrencyRates />
     }
 }
 

@@ -164,13 +164,27 @@ impl Store {
             Some(name) => Some(Self::client_named(&mut tx, org, name, change.responsible_id, now_ms).await?),
             None => None,
         };
+        // The rouble value stays as it was saved unless what it comes from changed.
+        let (currency, typed, rubles): (String, Money, Money) =
+            sqlx::query_as("SELECT currency, COALESCE(currency_amount, amount), amount FROM deals WHERE id = $1")
+                .bind(deal.id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+        let (rubles, currency_amount) = if currency == change.currency && typed == change.amount {
+            (rubles, (currency != app::pipeline::currency::BASE).then_some(typed))
+        } else {
+            Self::in_rubles(&mut tx, org, change.currency, change.amount).await?
+        };
         let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Deal(deal.id)]).await?;
         let updated = sqlx::query(
-            "UPDATE deals SET title = $1, amount = $2, client_id = $3, source = $4, responsible_id = $5, \
-             version = $6, search = $7 WHERE id = $8 AND version = $9",
+            "UPDATE deals SET title = $1, amount = $2, currency = $3, currency_amount = $4, client_id = $5, \
+             source = $6, responsible_id = $7, version = $8, search = $9 WHERE id = $10 AND version = $11",
         )
         .bind(&change.title)
-        .bind(change.amount)
+        .bind(rubles)
+        .bind(change.currency)
+        .bind(currency_amount)
         .bind(client_id)
         .bind(&change.source)
         .bind(change.responsible_id)
@@ -195,7 +209,7 @@ impl Store {
             .bind(now_ms)
             .bind(deal.responsible_id)
             .bind(change.responsible_id)
-            .bind(change.amount)
+            .bind(rubles)
             .execute(&mut *tx)
             .await
             .map_err(other)?;

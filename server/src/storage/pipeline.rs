@@ -2,6 +2,7 @@
 // activities, leads. Included after `shared.rs` into both adapters, with the
 // same rule: every statement valid in SQLite and PostgreSQL.
 
+use app::pipeline::currency::CurrencyRate;
 use app::pipeline::{
     skipped_required, Activity, ActivityEdit, Board, BoardFilter, Card, Column, DealEvent, DealId, DealPage, Lead,
     LeadFilter, LeadId, LeadPage, LeadStatus, MoveRequest, Moved, NewLeadForm, Pipeline, PipelineId, Stage, StageForm,
@@ -40,7 +41,8 @@ fn stage_from_row(row: &DbRow) -> StorageResult<Stage> {
     })
 }
 
-const CARD_SELECT: &str = "SELECT d.id, d.title, d.amount, d.currency, c.name AS client_name, d.responsible_id, \
+const CARD_SELECT: &str =
+    "SELECT d.id, d.title, d.amount, d.currency, d.currency_amount, c.name AS client_name, d.responsible_id, \
      u.name AS manager, d.source, d.stage_id, d.stage_entered_at, d.version \
      FROM deals d JOIN users u ON u.id = d.responsible_id LEFT JOIN clients c ON c.id = d.client_id";
 
@@ -50,6 +52,7 @@ fn card_from_row(row: &DbRow) -> StorageResult<Card> {
         title: row.try_get("title").map_err(other)?,
         amount: row.try_get("amount").map_err(other)?,
         currency: row.try_get("currency").map_err(other)?,
+        currency_amount: row.try_get("currency_amount").map_err(other)?,
         client: row.try_get("client_name").map_err(other)?,
         manager_id: row.try_get("responsible_id").map_err(other)?,
         manager: row.try_get("manager").map_err(other)?,
@@ -60,8 +63,21 @@ fn card_from_row(row: &DbRow) -> StorageResult<Card> {
     })
 }
 
+const RATE_SELECT: &str = "SELECT r.currency, r.rate, r.updated_at, u.name AS updated_by \
+     FROM currency_rates r JOIN users u ON u.id = r.updated_by";
+
+fn rate_from_row(row: &DbRow) -> StorageResult<CurrencyRate> {
+    Ok(CurrencyRate {
+        currency: row.try_get("currency").map_err(other)?,
+        rate: row.try_get("rate").map_err(other)?,
+        updated_at: row.try_get("updated_at").map_err(other)?,
+        updated_by: row.try_get("updated_by").map_err(other)?,
+    })
+}
+
 /// A deal with what its page and the deals list show.
-const DEAL_SELECT: &str = "SELECT d.id, d.title, d.amount, d.currency, c.name AS client_name, d.responsible_id, \
+const DEAL_SELECT: &str =
+    "SELECT d.id, d.title, d.amount, d.currency, d.currency_amount, c.name AS client_name, d.responsible_id, \
      u.name AS manager, d.source, d.stage_id, d.stage_entered_at, d.version, d.pipeline_id, d.client_id, \
      d.created_at, d.closed_at, d.loss_reason, d.csat, d.nps, u.department_id \
      FROM deals d JOIN users u ON u.id = d.responsible_id JOIN stages s ON s.id = d.stage_id \
@@ -951,16 +967,19 @@ impl Store {
             Some(name) => Some(Self::client_named(tx, org, name, deal.responsible_id, now_ms).await?),
             None => None,
         };
+        let (rubles, currency_amount) = Self::in_rubles(tx, org, deal.currency, deal.amount).await?;
         let id: DealId = sqlx::query_scalar(
-            "INSERT INTO deals (org_id, pipeline_id, stage_id, title, amount, client_id, lead_id, source, \
-             responsible_id, created_at, stage_entered_at, search) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+            "INSERT INTO deals (org_id, pipeline_id, stage_id, title, amount, currency, currency_amount, client_id, \
+             lead_id, source, responsible_id, created_at, stage_entered_at, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
         )
         .bind(org)
         .bind(deal.pipeline_id)
         .bind(first.id)
         .bind(&deal.title)
-        .bind(deal.amount)
+        .bind(rubles)
+        .bind(deal.currency)
+        .bind(currency_amount)
         .bind(client_id)
         .bind(deal.lead_id)
         .bind(&deal.source)
@@ -980,13 +999,38 @@ impl Store {
         .bind(now_ms)
         .bind(first.id)
         .bind(deal.responsible_id)
-        .bind(deal.amount)
+        .bind(rubles)
         .execute(&mut **tx)
         .await
         .map_err(other)?;
         Self::set_repeat_client(tx, org, id, id).await?;
         Self::refresh_funnel(tx, id, None, Some(&app::funnel::Steps::of(&stages))).await?;
         Ok(id)
+    }
+
+    /// An amount in `currency` as stored: in roubles, and as typed when the
+    /// currency is foreign. The rate is read in the writing transaction, so
+    /// the deal gets the rate in force when it is saved.
+    async fn in_rubles(
+        tx: &mut Tx,
+        org: OrgId,
+        currency: &str,
+        amount: Money,
+    ) -> StorageResult<(Money, Option<Money>)> {
+        if currency == app::pipeline::currency::BASE {
+            return Ok((amount, None));
+        }
+        let rate: Option<i64> =
+            sqlx::query_scalar("SELECT rate FROM currency_rates WHERE org_id = $1 AND currency = $2")
+                .bind(org)
+                .bind(currency)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(other)?;
+        let rate = rate.ok_or(StorageError::Invalid("currency", Problem::NoRate))?;
+        let rubles = app::pipeline::currency::to_rubles(amount, rate)
+            .map_err(|_| StorageError::Invalid("amount", Problem::TooLarge))?;
+        Ok((rubles, Some(amount)))
     }
 
     async fn create_deal_impl(
@@ -1112,6 +1156,47 @@ impl Store {
         kpis.finish(&mut tx).await?;
         tx.commit().await.map_err(other)?;
         Ok(activity)
+    }
+
+    async fn currency_rates_impl(&self, org: OrgId) -> StorageResult<Vec<CurrencyRate>> {
+        let rows = sqlx::query(&format!("{RATE_SELECT} WHERE r.org_id = $1 ORDER BY r.currency"))
+            .bind(org)
+            .fetch_all(&self.read)
+            .await
+            .map_err(other)?;
+        rows.iter().map(rate_from_row).collect()
+    }
+
+    async fn set_currency_rate_impl(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        currency: &str,
+        rate: i64,
+        now_ms: i64,
+    ) -> StorageResult<CurrencyRate> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO currency_rates (org_id, currency, rate, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, currency) DO UPDATE SET rate = excluded.rate, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(org)
+        .bind(currency)
+        .bind(rate)
+        .bind(now_ms)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        let row = sqlx::query(&format!("{RATE_SELECT} WHERE r.org_id = $1 AND r.currency = $2"))
+            .bind(org)
+            .bind(currency)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)?;
+        rate_from_row(&row)
     }
 
     async fn violations_impl(&self, org: OrgId, v: Visibility, limit: i64) -> StorageResult<Vec<Violation>> {
@@ -1291,6 +1376,7 @@ impl Store {
                 pipeline_id: pipeline,
                 title: lead.title.clone(),
                 amount: 0,
+                currency: app::pipeline::currency::BASE,
                 client_name: Some(client.clone()),
                 source: lead.source.clone(),
                 responsible_id: responsible,

@@ -405,6 +405,7 @@ impl Storage for Store {
     async fn import_demo(&self, data: &DemoData) -> StorageResult<()> {
         let mut tx = self.begin_write().await?;
         for table in [
+            "currency_rates",
             "activity_norms",
             "goal_notices",
             "goal_entries",
@@ -750,6 +751,21 @@ impl Storage for Store {
         now_ms: i64,
     ) -> StorageResult<DealHead> {
         self.update_deal_impl(org, actor, change, now_ms).await
+    }
+
+    async fn currency_rates(&self, org: OrgId) -> StorageResult<Vec<CurrencyRate>> {
+        self.currency_rates_impl(org).await
+    }
+
+    async fn set_currency_rate(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        currency: &str,
+        rate: i64,
+        now_ms: i64,
+    ) -> StorageResult<CurrencyRate> {
+        self.set_currency_rate_impl(org, actor, currency, rate, now_ms).await
     }
 
     async fn clients(&self, org: OrgId, filter: &ClientFilter, visibility: Visibility) -> StorageResult<ClientList> {

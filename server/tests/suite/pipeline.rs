@@ -6,6 +6,7 @@
 
 use crate::common::*;
 use app::error::{AppError, Problem};
+use app::pipeline::currency::CurrencyRate;
 use app::pipeline::lists::{ActivityList, Client as Buyer, ClientList, DealList};
 use app::pipeline::{Activity, Board, DealPage, Lead, LeadPage, Moved, Pipeline, Stage, Violation};
 use serde_json::{json, Value};
@@ -416,6 +417,7 @@ async fn deals_and_activities_refuse_bad_input_and_store_nothing() {
                 pipeline_id: p.id,
                 title: "Чужая сделка".into(),
                 amount: 1,
+                currency: "RUB",
                 client_name: None,
                 source: "ads".into(),
                 responsible_id: user.id,
@@ -1124,6 +1126,111 @@ async fn activities_are_dated_back_within_reason_and_logged_on_a_client() {
         let listed = list(&m, json!({"page": 0})).await.unwrap();
         let row = listed.rows.iter().find(|a| a.id == met.id).expect("listed");
         assert_eq!((row.subject.as_str(), row.client_id), ("ИП Звонков", Some(client.id)));
+        server.stop().await;
+        db.drop_db().await;
+    }
+}
+
+async fn set_rate(c: &Client, currency: &str, rate: i64) -> Result<CurrencyRate, AppError> {
+    c.call("currencies/set", &[("currency", currency), ("rate", &rate.to_string())]).await
+}
+
+async fn edit_price(
+    c: &Client,
+    id: i64,
+    version: i64,
+    title: &str,
+    amount: i64,
+    currency: &str,
+) -> Result<i64, AppError> {
+    let page = deal_page(c, id).await.unwrap();
+    c.call_json(
+        "deals/update",
+        json!({"edit": {"id": id, "version": version, "title": title, "amount": amount, "currency": currency,
+            "client_name": "", "source": "website", "responsible_id": page.deal.card.manager_id}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn foreign_prices_count_in_rubles_at_the_rate_when_saved() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let (head, _) = signed_in(&server, org.head_a).await;
+        let (manager, _) = signed_in(&server, org.manager_a).await;
+        let f = set_up_funnel(&admin, false).await;
+        let priced = |amount: i64, currency: &str| {
+            json!({"form": {"pipeline_id": f.pipeline, "title": "Экспорт", "amount": amount, "currency": currency,
+                "client_name": "", "source": "website"}})
+        };
+
+        // Without a rate, or in a currency nobody prices in, nothing is created.
+        let refused = manager.call_json::<i64>("deals/create", priced(1_500_00, "USD")).await;
+        assert_eq!(refused.unwrap_err(), AppError::invalid("currency", Problem::NoRate));
+        let refused = manager.call_json::<i64>("deals/create", priced(1_500_00, "XXX")).await;
+        assert_eq!(refused.unwrap_err(), AppError::invalid("currency", Problem::Unknown));
+        assert!(deal_ids(&board(&manager, f.pipeline, json!({})).await.unwrap()).is_empty());
+
+        // Heads and admins set rates; a manager may only read them; bad rates change nothing.
+        assert_eq!(set_rate(&manager, "USD", 92_5000).await.unwrap_err(), AppError::Forbidden);
+        for (currency, rate, field, problem) in [
+            ("USD", 0, "rate", Problem::NotPositive),
+            ("USD", 100_001_0000, "rate", Problem::TooLarge),
+            ("RUB", 1_0000, "currency", Problem::Unknown),
+            ("GBP", 1_0000, "currency", Problem::Unknown),
+        ] {
+            assert_eq!(set_rate(&head, currency, rate).await.unwrap_err(), AppError::invalid(field, problem));
+        }
+        let rates: Vec<CurrencyRate> = manager.call("currencies/rates", &[]).await.unwrap();
+        assert!(rates.is_empty());
+        let usd = set_rate(&head, "USD", 92_5000).await.unwrap();
+        assert_eq!((usd.currency.as_str(), usd.rate), ("USD", 92_5000));
+        let rates: Vec<CurrencyRate> = manager.call("currencies/rates", &[]).await.unwrap();
+        assert_eq!(rates, vec![usd]);
+
+        // $1,500 at 92.5 ₽ is 138,750 ₽: the card shows the dollars, the column counts the roubles.
+        let deal = manager.call_json::<i64>("deals/create", priced(1_500_00, "USD")).await.unwrap();
+        create_deal(&manager, f.pipeline, "Окна", 100_000_00).await.unwrap();
+        let b = board(&manager, f.pipeline, json!({})).await.unwrap();
+        let card = b.card(deal).unwrap();
+        assert_eq!((card.amount, card.currency.as_str(), card.currency_amount), (138_750_00, "USD", Some(1_500_00)));
+        assert_eq!(b.columns[0].total, 238_750_00);
+        let page = deal_page(&manager, deal).await.unwrap();
+        assert_eq!(page.events[0].amount, 138_750_00, "history records the roubles");
+
+        // A new rate applies to deals saved from then on; an edit that keeps
+        // the price keeps the roubles, one that changes it converts anew.
+        set_rate(&admin, "USD", 100_0000).await.unwrap();
+        let amount = |page: &DealPage| (page.deal.card.amount, page.deal.card.currency_amount);
+        let v = edit_price(&manager, deal, 0, "Экспорт в Казахстан", 1_500_00, "USD").await.unwrap();
+        assert_eq!(amount(&deal_page(&manager, deal).await.unwrap()), (138_750_00, Some(1_500_00)));
+        let v = edit_price(&manager, deal, v, "Экспорт", 2_000_00, "USD").await.unwrap();
+        assert_eq!(amount(&deal_page(&manager, deal).await.unwrap()), (200_000_00, Some(2_000_00)));
+        let v = edit_price(&manager, deal, v, "Экспорт", 2_000_00, "RUB").await.unwrap();
+        assert_eq!(amount(&deal_page(&manager, deal).await.unwrap()), (2_000_00, None));
+
+        // Too much once in roubles, or a currency that lost its way: refused, nothing changed.
+        let huge = edit_price(&manager, deal, v, "Экспорт", 999_999_999_999_99, "USD").await;
+        assert_eq!(huge.unwrap_err(), AppError::invalid("amount", Problem::TooLarge));
+        let unknown = edit_price(&manager, deal, v, "Экспорт", 1_00, "EUR").await;
+        assert_eq!(unknown.unwrap_err(), AppError::invalid("currency", Problem::NoRate));
+        let page = deal_page(&manager, deal).await.unwrap();
+        assert_eq!(
+            (amount(&page), page.deal.card.currency.as_str(), page.deal.card.version),
+            ((2_000_00, None), "RUB", v)
+        );
+
+        // Won, the deal counts its roubles in the won column.
+        let v = edit_price(&manager, deal, v, "Экспорт", 10_00, "USD").await.unwrap();
+        move_deal(&manager, deal, f.qualification, v, "fx1").await.unwrap();
+        move_deal(&manager, deal, f.proposal, v + 1, "fx2").await.unwrap();
+        move_deal(&manager, deal, f.won, v + 2, "fx3").await.unwrap();
+        let b = board(&manager, f.pipeline, json!({})).await.unwrap();
+        let won = b.columns.iter().find(|c| c.stage.id == f.won).unwrap();
+        assert_eq!((won.count, won.total), (1, 1_000_00));
         server.stop().await;
         db.drop_db().await;
     }

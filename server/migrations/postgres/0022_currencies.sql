@@ -1,0 +1,13 @@
+-- Deals priced in a foreign currency keep what was typed in currency_amount;
+-- amount stays in roubles (at the rate when saved), so every sum still adds up.
+ALTER TABLE deals ADD COLUMN currency_amount BIGINT CHECK (currency_amount >= 0);
+
+-- What one unit of a foreign currency costs in roubles, in ten-thousandths.
+CREATE TABLE currency_rates (
+    org_id      BIGINT NOT NULL REFERENCES organizations(id),
+    currency    TEXT   NOT NULL,
+    rate        BIGINT NOT NULL CHECK (rate > 0),
+    updated_at  BIGINT NOT NULL,
+    updated_by  BIGINT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (org_id, currency)
+);
