@@ -217,16 +217,13 @@ pub fn CurrencyPicker(currency: RwSignal<String>) -> impl IntoView {
     }
 }
 
-/// The rates of the foreign currencies, each saved on its own.
+/// The rates of the foreign currencies, each saved on its own. A save
+/// updates its own row only, so what is typed in the others stays.
 #[component]
 pub fn CurrencyRates() -> impl IntoView {
     let ui = use_ui();
     let ct = move || currency_texts(ui.texts().lang);
-    let reload = RwSignal::new(0u32);
-    let rates = LocalResource::new(move || {
-        reload.track();
-        currency_rates()
-    });
+    let rates = LocalResource::new(currency_rates);
     view! {
         <section class="card" data-testid="currency-rates">
             <h2>{move || ct().heading}</h2>
@@ -238,7 +235,7 @@ pub fn CurrencyRates() -> impl IntoView {
                     .iter()
                     .map(|code| {
                         let current = list.iter().find(|r| r.currency == *code).cloned();
-                        view! { <RateRow code current reload /> }
+                        view! { <RateRow code current /> }
                     })
                     .collect_view()
                     .into_any(),
@@ -248,10 +245,11 @@ pub fn CurrencyRates() -> impl IntoView {
 }
 
 #[component]
-fn RateRow(code: &'static str, current: Option<CurrencyRate>, reload: RwSignal<u32>) -> impl IntoView {
+fn RateRow(code: &'static str, current: Option<CurrencyRate>) -> impl IntoView {
     let ui = use_ui();
     let ct = move || currency_texts(ui.texts().lang);
     let typed = RwSignal::new(current.as_ref().map(|r| rate_for_input(r.rate)).unwrap_or_default());
+    let current = RwSignal::new(current);
     let error = RwSignal::new(None::<AppError>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -263,24 +261,24 @@ fn RateRow(code: &'static str, current: Option<CurrencyRate>, reload: RwSignal<u
         busy.set(true);
         leptos::task::spawn_local(async move {
             match set_currency_rate(code.to_string(), rate).await {
-                Ok(_) => {
+                Ok(saved) => {
                     error.set(None);
-                    reload.update(|n| *n += 1);
+                    typed.set(rate_for_input(saved.rate));
+                    current.set(Some(saved));
                 }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
         });
     };
-    let updated = current.map(|r| (r.updated_at, r.updated_by));
     view! {
         <form class="inline rate" novalidate on:submit=submit data-currency=code>
             <label><span>{move || ct().rate_of.replace("{c}", code)}</span>
                 <input type="text" inputmode="decimal" name="rate" placeholder=move || ct().not_set
                     prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) /></label>
             <button type="submit" disabled=move || busy.get()>{move || ui.texts().save}</button>
-            {updated.map(|(at, by)| view! {
-                <span class="muted">{move || format!("{} {} · {by}", ct().updated, super::lists::when(at))}</span>
+            {move || current.get().map(|r| view! {
+                <span class="muted">{format!("{} {} · {}", ct().updated, super::lists::when(r.updated_at), r.updated_by)}</span>
             })}
             <FormError error=error.into() />
         </form>

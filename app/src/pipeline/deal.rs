@@ -68,6 +68,7 @@ fn DealView(
     let ui = use_ui();
     let t = move || ui.texts();
     let card = page.deal.card.clone();
+    let card_currency = card.currency.clone();
     let spent = time_in_stages(&page.events, page.deal.closed_at.unwrap_or(page.now_ms));
     let events = page.events.clone();
     let activities = page.activities.clone();
@@ -91,7 +92,7 @@ fn DealView(
         })}
         {move || editing.get().then(|| view! { <EditDeal edit=edit.clone() editing reload notice /> })}
         <section class="card facts">
-            <div><span class="muted">{move || t().amount}</span><strong data-testid="deal-amount">{card.price()}</strong>
+            <div><span class="muted">{move || amount_label(t().lang, &card_currency)}</span><strong data-testid="deal-amount">{card.price()}</strong>
                 {card.currency_amount.map(|_| view! {
                     <span class="muted">{move || currency_texts(t().lang).in_rubles.replace("{rub}", &format_rubles(card.amount))}</span>
                 })}
