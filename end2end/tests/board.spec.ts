@@ -24,7 +24,7 @@ async function newDeal(page: Page, title: string) {
   await form.getByLabel('Название').fill(title);
   await form.getByLabel('Сумма, ₽').fill('-5');
   await form.getByRole('button', { name: 'Создать' }).click();
-  await expect(form.getByRole('alert')).toHaveText('Сумма, ₽: не может быть отрицательной');
+  await expect(form.getByRole('alert')).toHaveText('Сумма: не может быть отрицательной');
   await form.getByLabel('Сумма, ₽').fill('125 000');
   await form.getByLabel('Клиент').fill('ООО «Тест»');
   await form.getByRole('button', { name: 'Создать' }).click();

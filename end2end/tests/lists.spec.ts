@@ -82,7 +82,7 @@ test('a head hands a deal over to another manager and the history says so', asyn
   const form = page.getByTestId('edit-deal');
   await form.getByLabel('Сумма, ₽').fill('-1');
   await form.getByRole('button', { name: 'Сохранить' }).click();
-  await expect(form.getByRole('alert')).toHaveText('Сумма, ₽: не может быть отрицательной');
+  await expect(form.getByRole('alert')).toHaveText('Сумма: не может быть отрицательной');
 
   await form.getByLabel('Сумма, ₽').fill('77 000');
   const select = form.getByLabel('Ответственный');

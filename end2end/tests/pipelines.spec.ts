@@ -76,11 +76,14 @@ test('an admin sets a dollar rate; a deal priced in dollars shows dollars and co
   await rate.fill('0');
   await usd.getByRole('button', { name: 'Сохранить' }).click();
   await expect(usd.getByRole('alert')).toHaveText('Цена в рублях: нужно значение больше нуля');
-  // Both projects set the same rate, so neither run depends on the other's timing.
+  // Both projects set the same rate, so neither run depends on the other's
+  // timing; each waits for its own save's answer.
   await rate.fill('90,5');
+  const saved = page.waitForResponse((r) => r.url().includes('/api/currencies/set'));
   await usd.getByRole('button', { name: 'Сохранить' }).click();
+  expect((await saved).ok()).toBe(true);
   await expect(usd.getByRole('alert')).toHaveCount(0);
-  await expect(usd.getByText(/изменён/)).toBeVisible();
+  await expect(usd.getByText(/изменён .* · Администратор/)).toBeVisible();
   await page.reload();
   await page.waitForSelector('body[data-hydrated]');
   await expect(page.getByTestId('currency-rates').locator('form[data-currency="USD"] input')).toHaveValue('90.5');

@@ -21,8 +21,9 @@ pub const BASE: &str = "RUB";
 /// hundredth as its minor unit, like the kopeck, so minor units convert by
 /// the rate alone.
 pub const FOREIGN: [&str; 5] = ["USD", "EUR", "CNY", "KZT", "BYN"];
-/// Rates are kept to four decimals, as the Bank of Russia publishes them.
-pub const RATE_SCALE: i64 = 10_000;
+/// Rates are kept to six decimals: the Bank of Russia quotes the tenge per
+/// 100 (17.6532 ₽), so one tenge is 0.176532 ₽.
+pub const RATE_SCALE: i64 = 1_000_000;
 /// A rate above 100,000 roubles for one unit is a typing mistake.
 pub const MAX_RATE: i64 = 100_000 * RATE_SCALE;
 
@@ -30,7 +31,7 @@ pub const MAX_RATE: i64 = 100_000 * RATE_SCALE;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrencyRate {
     pub currency: String,
-    /// Roubles for one unit, in ten-thousandths (92.5 ₽ is 925 000).
+    /// Roubles for one unit, in millionths (92.5 ₽ is 92 500 000).
     pub rate: i64,
     pub updated_at: i64,
     pub updated_by: String,
@@ -68,7 +69,7 @@ pub fn to_rubles(amount: Money, rate: i64) -> Result<Money, AppError> {
     check_amount(Money::try_from(kopecks).map_err(|_| AppError::invalid("amount", Problem::TooLarge))?)
 }
 
-/// Reads a rate as a person types it: "92,5", "92.4567", "1 000".
+/// Reads a rate as a person types it: "92,5", "0.176532", "1 000".
 pub fn parse_rate(raw: &str) -> Result<i64, AppError> {
     let wrong = |problem| AppError::invalid("rate", problem);
     let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
@@ -81,11 +82,11 @@ pub fn parse_rate(raw: &str) -> Result<i64, AppError> {
     }
     let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if !digits(whole) || !(frac.is_empty() || (digits(frac) && frac.len() <= 4)) {
+    if !digits(whole) || !(frac.is_empty() || (digits(frac) && frac.len() <= 6)) {
         return Err(wrong(Problem::NotANumber));
     }
     let whole: i64 = whole.parse().map_err(|_| wrong(Problem::TooLarge))?;
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<4}").parse().unwrap_or(0) };
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().unwrap_or(0) };
     let rate = whole.checked_mul(RATE_SCALE).and_then(|w| w.checked_add(frac)).ok_or(wrong(Problem::TooLarge))?;
     check_rate(rate)
 }
@@ -101,7 +102,7 @@ pub fn check_rate(rate: i64) -> Result<i64, AppError> {
 
 /// A rate as a person would type it back: "92.5", "100".
 pub fn rate_for_input(rate: i64) -> String {
-    let frac = format!("{:04}", rate % RATE_SCALE);
+    let frac = format!("{:06}", rate % RATE_SCALE);
     match frac.trim_end_matches('0') {
         "" => (rate / RATE_SCALE).to_string(),
         digits => format!("{}.{digits}", rate / RATE_SCALE),
@@ -118,7 +119,6 @@ pub struct CurrencyTexts {
     pub rate: &'static str,
     pub not_set: &'static str,
     pub updated: &'static str,
-    pub saved: &'static str,
     /// "{c}" is the currency sign.
     pub amount_in: &'static str,
     /// "{rub}" is the amount in roubles.
@@ -133,7 +133,6 @@ static RU: CurrencyTexts = CurrencyTexts {
     rate: "Цена в рублях",
     not_set: "не задан",
     updated: "изменён",
-    saved: "Курс сохранён",
     amount_in: "Сумма, {c}",
     in_rubles: "≈ {rub} по курсу при сохранении",
 };
@@ -146,7 +145,6 @@ static EN: CurrencyTexts = CurrencyTexts {
     rate: "Price in roubles",
     not_set: "not set",
     updated: "changed",
-    saved: "Rate saved",
     amount_in: "Amount, {c}",
     in_rubles: "≈ {rub} at the rate when saved",
 };
@@ -168,7 +166,7 @@ pub async fn currency_rates() -> Result<Vec<CurrencyRate>, AppError> {
     Ok(ctx.storage().currency_rates(auth.user.org_id).await?)
 }
 
-/// Sets what one unit of `currency` costs in roubles (ten-thousandths), for
+/// Sets what one unit of `currency` costs in roubles (millionths), for
 /// deals saved from now on. Heads and admins only, as for pipelines.
 #[server(prefix = "/api", endpoint = "currencies/set")]
 pub async fn set_currency_rate(currency: String, rate: i64) -> Result<CurrencyRate, AppError> {
@@ -292,12 +290,14 @@ mod tests {
     #[test]
     fn foreign_amounts_convert_to_exact_kopecks() {
         // $1,234.56 at 92.4567 ₽ is 114,143.343552 ₽: 114,143.34 ₽.
-        assert_eq!(to_rubles(123_456, 924_567).unwrap(), 11_414_334);
+        assert_eq!(to_rubles(123_456, 92_456_700).unwrap(), 11_414_334);
         // €10.01 at 100.05 ₽ is 1,001.5005 ₽: 1,001.50 ₽.
-        assert_eq!(to_rubles(1_001, 1_000_500).unwrap(), 100_150);
+        assert_eq!(to_rubles(1_001, 100_050_000).unwrap(), 100_150);
+        // 1,000,000 ₸ at 0.176532 ₽ is 176,532 ₽ to the kopeck, which four decimals would miss.
+        assert_eq!(to_rubles(100_000_000, 176_532).unwrap(), 17_653_200);
         // Half a kopeck rounds up, less rounds down.
-        assert_eq!(to_rubles(1, 5_000).unwrap(), 1);
-        assert_eq!(to_rubles(1, 4_999).unwrap(), 0);
+        assert_eq!(to_rubles(1, 500_000).unwrap(), 1);
+        assert_eq!(to_rubles(1, 499_999).unwrap(), 0);
         assert_eq!(to_rubles(0, MAX_RATE).unwrap(), 0);
         // Beyond the largest amount a deal may have, in roubles: refused, not wrapped.
         assert_eq!(to_rubles(100_000_000_000_000, MAX_RATE), Err(AppError::invalid("amount", Problem::TooLarge)));
@@ -305,13 +305,14 @@ mod tests {
 
     #[test]
     fn rates_parse_to_four_decimals_and_read_back() {
-        assert_eq!(parse_rate("92,5").unwrap(), 925_000);
-        assert_eq!(parse_rate(" 92.4567 ").unwrap(), 924_567);
-        assert_eq!(parse_rate("1 000").unwrap(), 10_000_000);
-        for rate in [1, 925_000, 924_567, 10_000_000, MAX_RATE] {
+        assert_eq!(parse_rate("92,5").unwrap(), 92_500_000);
+        assert_eq!(parse_rate(" 0.176532 ").unwrap(), 176_532);
+        assert_eq!(parse_rate("1 000").unwrap(), 1_000_000_000);
+        for rate in [1, 92_500_000, 176_532, 1_000_000_000, MAX_RATE] {
             assert_eq!(parse_rate(&rate_for_input(rate)).unwrap(), rate);
         }
-        assert_eq!(rate_for_input(925_000), "92.5");
+        assert_eq!(rate_for_input(92_500_000), "92.5");
+        assert_eq!(rate_for_input(176_532), "0.176532");
         let problem = |s: &str| match parse_rate(s) {
             Err(AppError::Invalid { field, problem }) if field == "rate" => problem,
             other => panic!("{s}: {other:?}"),
@@ -319,9 +320,9 @@ mod tests {
         assert_eq!(problem(""), Problem::Required);
         assert_eq!(problem("0"), Problem::NotPositive);
         assert_eq!(problem("-1"), Problem::Negative);
-        assert_eq!(problem("9.12345"), Problem::NotANumber);
+        assert_eq!(problem("9.1234567"), Problem::NotANumber);
         assert_eq!(problem("abc"), Problem::NotANumber);
-        assert_eq!(problem("100000.0001"), Problem::TooLarge);
+        assert_eq!(problem("100000.000001"), Problem::TooLarge);
         assert_eq!(problem("99999999999999999999"), Problem::TooLarge);
     }
 

@@ -2,7 +2,7 @@
 -- amount stays in roubles (at the rate when saved), so every sum still adds up.
 ALTER TABLE deals ADD COLUMN currency_amount BIGINT CHECK (currency_amount >= 0);
 
--- What one unit of a foreign currency costs in roubles, in ten-thousandths.
+-- What one unit of a foreign currency costs in roubles, in millionths.
 CREATE TABLE currency_rates (
     org_id      BIGINT NOT NULL REFERENCES organizations(id),
     currency    TEXT   NOT NULL,

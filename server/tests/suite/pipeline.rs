@@ -1175,19 +1175,19 @@ async fn foreign_prices_count_in_rubles_at_the_rate_when_saved() {
         assert!(deal_ids(&board(&manager, f.pipeline, json!({})).await.unwrap()).is_empty());
 
         // Heads and admins set rates; a manager may only read them; bad rates change nothing.
-        assert_eq!(set_rate(&manager, "USD", 92_5000).await.unwrap_err(), AppError::Forbidden);
+        assert_eq!(set_rate(&manager, "USD", 92_500000).await.unwrap_err(), AppError::Forbidden);
         for (currency, rate, field, problem) in [
             ("USD", 0, "rate", Problem::NotPositive),
-            ("USD", 100_001_0000, "rate", Problem::TooLarge),
-            ("RUB", 1_0000, "currency", Problem::Unknown),
-            ("GBP", 1_0000, "currency", Problem::Unknown),
+            ("USD", 100_001_000000, "rate", Problem::TooLarge),
+            ("RUB", 1_000000, "currency", Problem::Unknown),
+            ("GBP", 1_000000, "currency", Problem::Unknown),
         ] {
             assert_eq!(set_rate(&head, currency, rate).await.unwrap_err(), AppError::invalid(field, problem));
         }
         let rates: Vec<CurrencyRate> = manager.call("currencies/rates", &[]).await.unwrap();
         assert!(rates.is_empty());
-        let usd = set_rate(&head, "USD", 92_5000).await.unwrap();
-        assert_eq!((usd.currency.as_str(), usd.rate), ("USD", 92_5000));
+        let usd = set_rate(&head, "USD", 92_500000).await.unwrap();
+        assert_eq!((usd.currency.as_str(), usd.rate), ("USD", 92_500000));
         let rates: Vec<CurrencyRate> = manager.call("currencies/rates", &[]).await.unwrap();
         assert_eq!(rates, vec![usd]);
 
@@ -1203,7 +1203,7 @@ async fn foreign_prices_count_in_rubles_at_the_rate_when_saved() {
 
         // A new rate applies to deals saved from then on; an edit that keeps
         // the price keeps the roubles, one that changes it converts anew.
-        set_rate(&admin, "USD", 100_0000).await.unwrap();
+        set_rate(&admin, "USD", 100_000000).await.unwrap();
         let amount = |page: &DealPage| (page.deal.card.amount, page.deal.card.currency_amount);
         let v = edit_price(&manager, deal, 0, "Экспорт в Казахстан", 1_500_00, "USD").await.unwrap();
         assert_eq!(amount(&deal_page(&manager, deal).await.unwrap()), (138_750_00, Some(1_500_00)));
