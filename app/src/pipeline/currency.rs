@@ -11,7 +11,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{check_amount, Money};
+use super::{check_amount, parse_decimal, Money};
 use crate::error::{AppError, Problem};
 use crate::shell::{use_ui, ErrorPage, FormError};
 
@@ -23,7 +23,8 @@ pub const BASE: &str = "RUB";
 pub const FOREIGN: [&str; 5] = ["USD", "EUR", "CNY", "KZT", "BYN"];
 /// Rates are kept to six decimals: the Bank of Russia quotes the tenge per
 /// 100 (17.6532 ₽), so one tenge is 0.176532 ₽.
-pub const RATE_SCALE: i64 = 1_000_000;
+const RATE_DECIMALS: usize = 6;
+pub const RATE_SCALE: i64 = 10_i64.pow(RATE_DECIMALS as u32);
 /// A rate above 100,000 roubles for one unit is a typing mistake.
 pub const MAX_RATE: i64 = 100_000 * RATE_SCALE;
 
@@ -71,24 +72,7 @@ pub fn to_rubles(amount: Money, rate: i64) -> Result<Money, AppError> {
 
 /// Reads a rate as a person types it: "92,5", "0.176532", "1 000".
 pub fn parse_rate(raw: &str) -> Result<i64, AppError> {
-    let wrong = |problem| AppError::invalid("rate", problem);
-    let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
-    let cleaned = cleaned.replace(',', ".");
-    if cleaned.is_empty() {
-        return Err(wrong(Problem::Required));
-    }
-    if cleaned.starts_with('-') {
-        return Err(wrong(Problem::Negative));
-    }
-    let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if !digits(whole) || !(frac.is_empty() || (digits(frac) && frac.len() <= 6)) {
-        return Err(wrong(Problem::NotANumber));
-    }
-    let whole: i64 = whole.parse().map_err(|_| wrong(Problem::TooLarge))?;
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().unwrap_or(0) };
-    let rate = whole.checked_mul(RATE_SCALE).and_then(|w| w.checked_add(frac)).ok_or(wrong(Problem::TooLarge))?;
-    check_rate(rate)
+    check_rate(parse_decimal("rate", raw, RATE_DECIMALS)?)
 }
 
 /// A rate is above zero and within [`MAX_RATE`].
@@ -304,7 +288,7 @@ mod tests {
     }
 
     #[test]
-    fn rates_parse_to_four_decimals_and_read_back() {
+    fn rates_parse_to_six_decimals_and_read_back() {
         assert_eq!(parse_rate("92,5").unwrap(), 92_500_000);
         assert_eq!(parse_rate(" 0.176532 ").unwrap(), 176_532);
         assert_eq!(parse_rate("1 000").unwrap(), 1_000_000_000);

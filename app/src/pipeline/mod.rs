@@ -525,23 +525,30 @@ pub fn check_amount(amount: Money) -> Result<Money, AppError> {
 
 /// Parses what a person types as an amount in roubles: "12 500", "12500,50", "1 000.5".
 pub fn parse_rubles(raw: &str) -> Result<Money, AppError> {
+    check_amount(parse_decimal("amount", raw, 2)?)
+}
+
+/// A non-negative number typed with spaces between thousands and a comma or
+/// a point before at most `decimals` digits, in units of 10^-`decimals`.
+pub fn parse_decimal(field: &str, raw: &str, decimals: usize) -> Result<i64, AppError> {
+    let wrong = |problem| AppError::invalid(field, problem);
     let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
     let cleaned = cleaned.replace(',', ".");
     if cleaned.is_empty() {
-        return Err(AppError::invalid("amount", Problem::Required));
+        return Err(wrong(Problem::Required));
     }
     if cleaned.starts_with('-') {
-        return Err(AppError::invalid("amount", Problem::Negative));
+        return Err(wrong(Problem::Negative));
     }
     let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if !digits(whole) || !(frac.is_empty() || (digits(frac) && frac.len() <= 2)) {
-        return Err(AppError::invalid("amount", Problem::NotANumber));
+    if !digits(whole) || !(frac.is_empty() || (digits(frac) && frac.len() <= decimals)) {
+        return Err(wrong(Problem::NotANumber));
     }
-    let whole: Money = whole.parse().map_err(|_| AppError::invalid("amount", Problem::TooLarge))?;
-    let frac: Money = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().unwrap_or(0) };
-    let kopecks = whole.checked_mul(100).and_then(|w| w.checked_add(frac));
-    check_amount(kopecks.ok_or_else(|| AppError::invalid("amount", Problem::TooLarge))?)
+    let whole: i64 = whole.parse().map_err(|_| wrong(Problem::TooLarge))?;
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<decimals$}").parse().unwrap_or(0) };
+    let scale = 10_i64.pow(decimals as u32);
+    whole.checked_mul(scale).and_then(|w| w.checked_add(frac)).ok_or_else(|| wrong(Problem::TooLarge))
 }
 
 /// An amount as a person would type it back: "12500" or "12500.05".
