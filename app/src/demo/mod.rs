@@ -156,6 +156,8 @@ pub struct DemoData {
     pub deals: Vec<DemoDeal>,
     pub events: Vec<DemoDealEvent>,
     pub activities: Vec<DemoActivity>,
+    /// Roubles for one unit of a foreign currency, in millionths, so deals may be priced in it.
+    pub rates: Vec<(&'static str, i64)>,
 }
 
 const FIRST_NAMES: [&str; 16] = [
@@ -518,7 +520,22 @@ pub fn generate(seed: u64, now_ms: i64, password_hash: String) -> DemoData {
         a.id = i as i64 + 1;
     }
 
-    DemoData { org, departments, users, password_hash, pipelines, stages, clients, leads, deals, events, activities }
+    // Illustrative rates, for deals priced abroad; heads change them on the pipelines page.
+    let rates = vec![("USD", 92_500_000), ("EUR", 100_250_000), ("CNY", 12_700_000)];
+    DemoData {
+        org,
+        departments,
+        users,
+        password_hash,
+        pipelines,
+        stages,
+        clients,
+        leads,
+        deals,
+        events,
+        activities,
+        rates,
+    }
 }
 
 struct DealSeed {

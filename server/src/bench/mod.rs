@@ -65,6 +65,7 @@ pub async fn generate(storage: &dyn Storage, scale: Scale, seed: u64) -> anyhow:
             deals: Vec::with_capacity(n),
             events: Vec::with_capacity(n * scale.events_per_deal),
             activities: Vec::with_capacity(n * scale.activities_per_deal),
+            rates: vec![],
         };
         for _ in 0..n {
             let manager = managers[rng.gen_range(0..managers.len())];

@@ -1024,6 +1024,13 @@ async fn insert_generated(tx: &mut sqlx::Transaction<'static, Db>, data: &DemoDa
                 .push_bind(false);
         }
     );
+    // Set by the organisation's admin, as a head or admin would on the pipelines page.
+    let admin = data.users.iter().find(|u| u.role == Role::Admin).map(|u| u.id);
+    if let Some(admin) = admin {
+        insert_all!("currency_rates", "org_id, currency, rate, updated_at, updated_by", data.rates, |b, r| {
+            b.push_bind(org).push_bind(r.0).push_bind(r.1).push_bind(now).push_bind(admin);
+        });
+    }
     Ok(())
 }
 

@@ -115,6 +115,7 @@ async fn demo_import_is_complete_and_repeatable() {
             ("activities", data.activities.len()),
             ("clients", data.clients.len()),
             ("stages", data.stages.len()),
+            ("currency_rates", data.rates.len()),
         ] {
             assert_eq!(
                 db.count(&format!("SELECT COUNT(*) FROM {table}")).await,
@@ -129,6 +130,13 @@ async fn demo_import_is_complete_and_repeatable() {
             )
             .await;
         assert_eq!(mismatched, 0, "every deal's stage is its last event's");
+        let rates = s.currency_rates(org).await.unwrap();
+        let set: Vec<(&str, i64, &str)> =
+            rates.iter().map(|r| (r.currency.as_str(), r.rate, r.updated_by.as_str())).collect();
+        let admin = &data.users.iter().find(|u| u.role == Role::Admin).unwrap().name;
+        let mut expected: Vec<(&str, i64, &str)> = data.rates.iter().map(|r| (r.0, r.1, admin.as_str())).collect();
+        expected.sort();
+        assert_eq!(set, expected, "the demo's rates, set by its admin");
         let manager = s.credentials(app::demo::DEMO_MANAGER).await.unwrap().unwrap();
         assert_eq!(manager.user.role, Role::Manager);
         // New rows after an import with explicit ids get fresh ids.
