@@ -1,5 +1,5 @@
-//! Deals priced in other currencies. Every total, funnel, KPI, goal and
-//! bonus counts in roubles, so a deal in dollars also carries its value in
+//! Deals priced in other currencies. Every total, funnel, KPI and goal
+//! counts in roubles, so a deal in dollars also carries its value in
 //! roubles, fixed at the rate heads and admins set when its amount or
 //! currency was saved: a later rate change does not move closed figures.
 //!
@@ -111,7 +111,7 @@ pub struct CurrencyTexts {
 
 static RU: CurrencyTexts = CurrencyTexts {
     heading: "Курсы валют",
-    intro: "Сделку можно вести в валюте, для которой задан курс. Все итоги, воронка, KPI, цели и премии считаются в рублях: сумма сделки переводится по курсу на момент, когда её сумму или валюту сохранили.",
+    intro: "Сделку можно вести в валюте, для которой задан курс. Все итоги, воронка, KPI и цели считаются в рублях: сумма сделки переводится по курсу на момент, когда её сумму или валюту сохранили.",
     currency: "Валюта",
     rate_of: "Рублей за 1 {c}",
     rate: "Цена в рублях",
@@ -123,7 +123,7 @@ static RU: CurrencyTexts = CurrencyTexts {
 
 static EN: CurrencyTexts = CurrencyTexts {
     heading: "Exchange rates",
-    intro: "A deal may be priced in a currency that has a rate. Every total, the funnel, KPIs, goals and bonuses count in roubles: a deal's amount is converted at the rate in force when its amount or currency was saved.",
+    intro: "A deal may be priced in a currency that has a rate. Every total, the funnel, KPIs and goals count in roubles: a deal's amount is converted at the rate in force when its amount or currency was saved.",
     currency: "Currency",
     rate_of: "Roubles for 1 {c}",
     rate: "Price in roubles",
