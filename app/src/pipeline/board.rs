@@ -684,7 +684,7 @@ fn CardView(card: Card, stage: Stage, now: i64) -> impl IntoView {
         >
             <div class="title">{card.title.clone()}</div>
             // A foreign price tells its value in roubles, which the column total counts.
-            <div class="amount" title=card.currency_amount.map(|_| format_rubles(card.amount))>{card.price()}</div>
+            <div class="amount" title=card.rubles_if_foreign()>{card.price()}</div>
             {card.client.clone().map(|c| view! { <div class="client muted">{c}</div> })}
             <div class="meta">
                 <span class="manager">{card.manager.clone()}</span>

@@ -93,8 +93,8 @@ fn DealView(
         {move || editing.get().then(|| view! { <EditDeal edit=edit.clone() editing reload notice /> })}
         <section class="card facts">
             <div><span class="muted">{move || amount_label(t().lang, &card_currency)}</span><strong data-testid="deal-amount">{card.price()}</strong>
-                {card.currency_amount.map(|_| view! {
-                    <span class="muted">{move || currency_texts(t().lang).in_rubles.replace("{rub}", &format_rubles(card.amount))}</span>
+                {card.rubles_if_foreign().map(|rub| view! {
+                    <span class="muted">{move || currency_texts(t().lang).in_rubles.replace("{rub}", &rub)}</span>
                 })}
             </div>
             <div><span class="muted">{move || t().stage}</span><strong data-testid="deal-stage">{move || stage_name(Some(card.stage_id))}</strong></div>

@@ -7,7 +7,7 @@ use strum::IntoEnumIterator;
 
 use super::lists::{when, DealFilter, DealList, DealSort, ListBody, Order, SortHeader};
 use super::server::{board_options, list_deals, list_pipelines};
-use super::{format_rubles, Deal, Pipeline, StageKind};
+use super::{Deal, Pipeline, StageKind};
 use crate::i18n::SOURCE_KEYS;
 use crate::shell::use_ui;
 
@@ -129,7 +129,7 @@ pub fn DealsPage() -> impl IntoView {
                                 <td><a href=format!("/deals/{}", deal.card.id)>{deal.card.title.clone()}</a></td>
                                 <td>{deal.card.client.clone().unwrap_or_default()}</td>
                                 <td class="num" data-testid="deal-amount" data-kopecks=deal.card.amount
-                                    title=deal.card.currency_amount.map(|_| format_rubles(deal.card.amount))>{deal.card.price()}</td>
+                                    title=deal.card.rubles_if_foreign()>{deal.card.price()}</td>
                                 <td>{stage}</td>
                                 <td>{deal.card.manager.clone()}</td>
                                 <td class="nowrap">{when(deal.created_at)}</td>

@@ -148,6 +148,11 @@ impl Card {
         }
     }
 
+    /// The roubles a foreign price counts as (what column totals add up); none for a rouble price.
+    pub fn rubles_if_foreign(&self) -> Option<String> {
+        self.currency_amount.map(|_| format_rubles(self.amount))
+    }
+
     /// What a person typed as the amount, in the deal's currency.
     pub fn own_amount(&self) -> Money {
         self.currency_amount.unwrap_or(self.amount)

@@ -165,17 +165,18 @@ impl Store {
             None => None,
         };
         // The rouble value stays as it was saved unless what it comes from changed.
-        let (currency, typed, rubles): (String, Money, Money) =
-            sqlx::query_as("SELECT currency, COALESCE(currency_amount, amount), amount FROM deals WHERE id = $1")
+        let (currency, foreign): (String, Option<Money>) =
+            sqlx::query_as("SELECT currency, currency_amount FROM deals WHERE id = $1")
                 .bind(deal.id)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(other)?;
-        let (rubles, currency_amount) = if currency == change.currency && typed == change.amount {
-            (rubles, (currency != app::pipeline::currency::BASE).then_some(typed))
-        } else {
-            Self::in_rubles(&mut tx, org, change.currency, change.amount).await?
-        };
+        let (rubles, currency_amount) =
+            if currency == change.currency && foreign.unwrap_or(deal.amount) == change.amount {
+                (deal.amount, foreign)
+            } else {
+                Self::in_rubles(&mut tx, org, change.currency, change.amount).await?
+            };
         let kpis = KpiWatch::start(&mut tx, org, vec![KpiRecord::Deal(deal.id)]).await?;
         let updated = sqlx::query(
             "UPDATE deals SET title = $1, amount = $2, currency = $3, currency_amount = $4, client_id = $5, \
