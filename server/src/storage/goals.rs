@@ -468,25 +468,27 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("at").map_err(other)?, r.try_get("amount").map_err(other)?))).collect()
     }
 
+    /// Summed from `deal_totals`, a few rows per open stage, instead of every open deal.
     async fn weighted_pipeline_impl(&self, org: OrgId, filters: &GoalFilters) -> StorageResult<Vec<(UserId, i64)>> {
         let mut q = QueryBuilder::<Db>::new(
-            "SELECT r.responsible_id, CAST(SUM(r.amount * s.probability) AS BIGINT) AS weighted \
-             FROM deals r JOIN stages s ON s.id = r.stage_id WHERE s.kind = 'open' AND r.closed_at IS NULL AND r.org_id = ",
+            "SELECT t.responsible_id, CAST(SUM(t.amount * s.probability) AS BIGINT) AS weighted \
+             FROM deal_totals t JOIN stages s ON s.id = t.stage_id JOIN pipelines p ON p.id = s.pipeline_id \
+             WHERE s.kind = 'open' AND t.deals > 0 AND p.org_id = ",
         );
         q.push_bind(org);
         if let Some(source) = &filters.source {
-            q.push(" AND r.source = ").push_bind(source.clone());
+            q.push(" AND t.source = ").push_bind(source.clone());
         }
         if let Some(p) = filters.pipeline_id {
-            q.push(" AND r.pipeline_id = ").push_bind(p);
+            q.push(" AND s.pipeline_id = ").push_bind(p);
         }
         if let Some(s) = filters.stage_id {
-            q.push(" AND r.stage_id = ").push_bind(s);
+            q.push(" AND t.stage_id = ").push_bind(s);
         }
         if let Some(m) = filters.manager_id {
-            q.push(" AND r.responsible_id = ").push_bind(m);
+            q.push(" AND t.responsible_id = ").push_bind(m);
         }
-        q.push(" GROUP BY r.responsible_id");
+        q.push(" GROUP BY t.responsible_id");
         let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
         rows.iter()
             .map(|r| Ok((r.try_get("responsible_id").map_err(other)?, r.try_get("weighted").map_err(other)?)))

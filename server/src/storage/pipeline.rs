@@ -125,17 +125,7 @@ fn push_board_filter(
         // Deals in an open stage are open; won and lost columns show the last weeks only.
         q.push(" AND d.closed_at >= ").push_bind(now_ms - CLOSED_DAYS * DAY_MS);
     }
-    match owners {
-        None => {}
-        Some([]) => {
-            q.push(" AND 1 = 0");
-        }
-        Some(ids) => {
-            q.push(" AND d.responsible_id IN (");
-            push_ids(q, ids);
-            q.push(")");
-        }
-    }
+    push_board_owners(q, "d.responsible_id", owners);
     if let Some(src) = f.source.as_deref().filter(|s| !s.is_empty()) {
         q.push(" AND d.source = ").push_bind(src.to_string());
     }
@@ -144,6 +134,21 @@ fn push_board_filter(
     }
     if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.push(" AND d.search LIKE ").push_bind(like_pattern(text)).push(" ESCAPE '\\'");
+    }
+}
+
+/// The board's owners condition: `None` is everyone's, an empty list nobody's.
+fn push_board_owners(q: &mut QueryBuilder<'_, Db>, column: &str, owners: Option<&[UserId]>) {
+    match owners {
+        None => {}
+        Some([]) => {
+            q.push(" AND 1 = 0");
+        }
+        Some(ids) => {
+            q.push(format!(" AND {column} IN ("));
+            push_ids(q, ids);
+            q.push(")");
+        }
     }
 }
 
@@ -556,11 +561,15 @@ impl Store {
         owners: Option<&[UserId]>,
         now_ms: i64,
     ) -> StorageResult<Column> {
-        let mut q = QueryBuilder::<Db>::new(
-            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total FROM deals d WHERE 1 = 1",
-        );
-        push_board_filter(&mut q, &stage, f, owners, now_ms);
-        let totals = q.build().fetch_one(&self.read).await.map_err(other)?;
+        let totals = if stage.kind == StageKind::Open && f.created_days.is_none() {
+            self.open_column_totals(&stage, f, owners).await?
+        } else {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(d.amount), 0) AS BIGINT) AS total FROM deals d WHERE 1 = 1",
+            );
+            push_board_filter(&mut q, &stage, f, owners, now_ms);
+            q.build().fetch_one(&self.read).await.map_err(other)?
+        };
         let count: i64 = totals.try_get("n").map_err(other)?;
         let total: i64 = totals.try_get("total").map_err(other)?;
         if count == 0 {
@@ -582,6 +591,28 @@ impl Store {
         let rows = q.build().fetch_all(&self.read).await.map_err(other)?;
         let cards = rows.iter().map(card_from_row).collect::<StorageResult<Vec<_>>>()?;
         Ok(Column { stage, count, total, cards })
+    }
+
+    /// An open column's count and sum from `deal_totals` (a row per owner
+    /// and source), the same as counting the column's deals: the board's
+    /// other filters (owners, source) are columns of it, and an open stage
+    /// shows every deal in it.
+    async fn open_column_totals(
+        &self,
+        stage: &Stage,
+        f: &BoardFilter,
+        owners: Option<&[UserId]>,
+    ) -> StorageResult<DbRow> {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT CAST(COALESCE(SUM(t.deals), 0) AS BIGINT) AS n, CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) AS total \
+             FROM deal_totals t WHERE t.stage_id = ",
+        );
+        q.push_bind(stage.id);
+        push_board_owners(&mut q, "t.responsible_id", owners);
+        if let Some(src) = f.source.as_deref().filter(|s| !s.is_empty()) {
+            q.push(" AND t.source = ").push_bind(src.to_string());
+        }
+        q.build().fetch_one(&self.read).await.map_err(other)
     }
 
     /// A column with a search: one pass over the column's index entries

@@ -420,6 +420,8 @@ impl Storage for Store {
             "activities",
             "deal_events",
             "deals",
+            // Left at zeros by the trigger on deals; it names stages, so it goes before them.
+            "deal_totals",
             "leads",
             "clients",
             "stages",

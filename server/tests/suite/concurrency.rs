@@ -1,8 +1,8 @@
 //! Fifty tasks move twenty deals at random for ten seconds, on each backend,
 //! some retrying with the same key. Afterwards every deal's stage is the `to`
 //! of its last event, its version counts its moves, and every move that was
-//! answered as made is in the history exactly once, and the roll-ups equal
-//! a rebuild from the records.
+//! answered as made is in the history exactly once, and the roll-ups and
+//! stage totals equal a rebuild from the records.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -132,6 +132,8 @@ async fn fifty_movers_lose_and_double_nothing() {
         storage.rebuild_kpis(org_id).await.unwrap();
         drop(storage);
         assert_eq!(rolled, db.roll_ups().await, "{backend:?}: the roll-ups after the run equal a rebuild");
+        let [kept, recounted] = db.deal_totals().await;
+        assert_eq!(kept, recounted, "{backend:?}: the stage totals after the run equal a recount");
         db.drop_db().await;
     }
 }

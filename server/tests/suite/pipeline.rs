@@ -812,6 +812,101 @@ async fn a_deal_edit_checks_its_version_and_records_a_handover() {
     }
 }
 
+/// The board's open columns and the goals' weighted pipeline are summed from
+/// `deal_totals`, which triggers keep on every write to deals: created,
+/// moved between open and closed stages, repriced, handed over, given
+/// another source. After each kind of write the stored totals equal a
+/// recount, the board's open columns (every filter that reads them) equal a
+/// count of their deals, and the weighted pipeline equals one over the deals.
+#[tokio::test]
+async fn stage_totals_follow_every_write_to_deals() {
+    use crate::common::{create_deal as create_from, move_deal as move_with_reason};
+    for backend in BACKENDS {
+        let db = TestDb::new(backend).await;
+        let org = seed_org(&db).await;
+        let server = TestServer::start(&db).await;
+        let (admin, _) = signed_in(&server, org.admin).await;
+        let f = set_up_funnel(&admin, false).await;
+        let (ma, ma_id) = signed_in(&server, org.manager_a).await;
+        let (_, ma2_id) = signed_in(&server, org.manager_a2).await;
+        let (head_a, _) = signed_in(&server, org.head_a).await;
+        let (mb, mb_id) = signed_in(&server, org.manager_b).await;
+        let a1 = create_from(&ma, f.pipeline, "Окна", 100_00, "ads").await;
+        let a2 = create_from(&ma, f.pipeline, "Двери", 250_00, "website").await;
+        let a3 = create_from(&ma, f.pipeline, "Крыша", 40_00, "ads").await;
+        let b1 = create_from(&mb, f.pipeline, "Забор", 70_00, "phone").await;
+        let b2 = create_from(&mb, f.pipeline, "Ворота", 30_00, "ads").await;
+        let check = |when: &'static str| {
+            let (db, admin, head_a, f) = (&db, &admin, &head_a, &f);
+            async move {
+                let [kept, recounted] = db.deal_totals().await;
+                assert_eq!(kept, recounted, "{backend:?}, {when}: stored totals equal a recount");
+                // "Created within ten years" counts the column's deals one by one.
+                for (who, filter) in [
+                    (admin, json!({})),
+                    (admin, json!({"manager_id": ma_id})),
+                    (admin, json!({"source": "ads"})),
+                    (admin, json!({"department_id": org.dept_b})),
+                    (head_a, json!({})),
+                ] {
+                    let summed = board(who, f.pipeline, filter.clone()).await.unwrap();
+                    let mut counted_filter = filter.clone();
+                    counted_filter["created_days"] = json!(3650);
+                    let counted = board(who, f.pipeline, counted_filter).await.unwrap();
+                    let totals =
+                        |b: &Board| b.columns.iter().map(|c| (c.stage.id, c.count, c.total)).collect::<Vec<_>>();
+                    assert_eq!(totals(&summed), totals(&counted), "{backend:?}, {when}, {filter}: columns");
+                }
+            }
+        };
+        check("created").await;
+        move_deal(&ma, a1, f.qualification, 0, "s1").await.unwrap();
+        move_deal(&ma, a2, f.won, 0, "s2").await.unwrap();
+        move_with_reason(&ma, a3, f.lost, 0, Some("Дорого")).await;
+        move_deal(&mb, b1, f.proposal, 0, "s3").await.unwrap();
+        check("moved").await;
+        // Back from won to an open stage, and a price and source change (the edit sets "website").
+        move_deal(&ma, a2, f.proposal, 1, "s4").await.unwrap();
+        assert_eq!(edit_deal(&ma, a1, 1, "Окна ПВХ", 120_00, ma_id).await.unwrap(), 2);
+        check("reopened and edited").await;
+        assert_eq!(edit_deal(&head_a, a1, 2, "Окна ПВХ", 120_00, ma2_id).await.unwrap(), 3);
+        assert_eq!(edit_deal(&mb, b2, 0, "Ворота", 30_00, mb_id).await.unwrap(), 1);
+        check("handed over").await;
+        server.stop().await;
+
+        let org_id: i64 = db.count("SELECT MIN(id) FROM organizations").await;
+        let storage = db.open().await.storage;
+        for filters in [
+            app::goals::GoalFilters::default(),
+            app::goals::GoalFilters { source: Some("website".into()), ..Default::default() },
+            app::goals::GoalFilters { stage_id: Some(f.proposal), manager_id: Some(ma_id), ..Default::default() },
+        ] {
+            let mut q = String::from(
+                "SELECT CAST(d.responsible_id AS TEXT), CAST(SUM(d.amount * s.probability) AS TEXT) \
+                 FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.kind = 'open' AND d.closed_at IS NULL",
+            );
+            if let Some(source) = &filters.source {
+                q.push_str(&format!(" AND d.source = '{source}'"));
+            }
+            if let Some(stage) = filters.stage_id {
+                q.push_str(&format!(" AND d.stage_id = {stage}"));
+            }
+            if let Some(manager) = filters.manager_id {
+                q.push_str(&format!(" AND d.responsible_id = {manager}"));
+            }
+            q.push_str(" GROUP BY d.responsible_id ORDER BY d.responsible_id");
+            let mut weighted = storage.weighted_pipeline(org_id, &filters).await.unwrap();
+            weighted.sort();
+            let weighted: Vec<Vec<String>> =
+                weighted.iter().map(|(who, w)| vec![who.to_string(), w.to_string()]).collect();
+            assert_eq!(weighted, db.rows(&q).await, "{backend:?}: weighted pipeline, {filters:?}");
+            assert!(!weighted.is_empty(), "{backend:?}: {filters:?} has open deals to weigh");
+        }
+        drop(storage);
+        db.drop_db().await;
+    }
+}
+
 async fn save_client(c: &Client, id: Option<i64>, name: &str, email: &str) -> Result<Buyer, AppError> {
     c.call_json(
         "clients/save",

@@ -319,6 +319,26 @@ impl TestDb {
         all
     }
 
+    /// `deal_totals` as stored (rows that are not all zero) and as a recount
+    /// of the deals, both as text in key order: the triggers keep them equal.
+    #[allow(dead_code)]
+    pub async fn deal_totals(&self) -> [Vec<Vec<String>>; 2] {
+        let keys = "CAST(stage_id AS TEXT), CAST(responsible_id AS TEXT), source";
+        let order = "ORDER BY stage_id, responsible_id, source";
+        [
+            self.rows(&format!(
+                "SELECT {keys}, CAST(deals AS TEXT), CAST(amount AS TEXT) FROM deal_totals \
+                 WHERE deals <> 0 OR amount <> 0 {order}"
+            ))
+            .await,
+            self.rows(&format!(
+                "SELECT {keys}, CAST(COUNT(*) AS TEXT), CAST(SUM(amount) AS TEXT) FROM deals \
+                 GROUP BY stage_id, responsible_id, source {order}"
+            ))
+            .await,
+        ]
+    }
+
     /// Runs a statement directly: for back-dating records, which no server function does.
     pub async fn exec(&self, sql: &str) {
         match self.backend {
