@@ -45,6 +45,9 @@ pub struct KpiCounts {
     pub repeat_won: i64,
     /// Deals closed as lost in the period.
     pub lost: i64,
+    /// Deals created in the period, whoever owns them now (what goals on
+    /// "deals created" count, without reading every deal of the period).
+    pub deals_created: i64,
     /// Leads created in the period…
     pub leads: i64,
     /// …of which turned into a deal by now.
@@ -110,6 +113,7 @@ every_count!(
     cycle_ms,
     repeat_won,
     lost,
+    deals_created,
     leads,
     leads_converted,
     leads_answered,

@@ -30,9 +30,12 @@ pub struct DealFacts {
     pub nps: Option<i64>,
 }
 
-/// A closed deal counts on the day it closed, for whoever is responsible now.
-pub fn deal_share(d: &DealFacts, day: impl Fn(i64) -> Day) -> Option<KpiShare> {
-    let closed_at = d.closed_at?;
+/// A deal counts as created on the day it was created and, once closed, on
+/// the day it closed, for whoever is responsible now.
+pub fn deal_shares(d: &DealFacts, day: impl Fn(i64) -> Day) -> Vec<KpiShare> {
+    let created = KpiCounts { deals_created: 1, ..KpiCounts::default() };
+    let mut shares = vec![KpiShare { user_id: d.responsible_id, day: day(d.created_at), counts: created }];
+    let Some(closed_at) = d.closed_at else { return shares };
     let mut c = KpiCounts::default();
     match d.stage_kind {
         StageKind::Won => {
@@ -42,7 +45,7 @@ pub fn deal_share(d: &DealFacts, day: impl Fn(i64) -> Day) -> Option<KpiShare> {
             c.repeat_won = i64::from(d.repeat_client);
         }
         StageKind::Lost => c.lost = 1,
-        StageKind::Open => return None,
+        StageKind::Open => return shares,
     }
     if let Some(score) = d.csat {
         c.csat_rated = 1;
@@ -53,7 +56,8 @@ pub fn deal_share(d: &DealFacts, day: impl Fn(i64) -> Day) -> Option<KpiShare> {
         c.promoters = i64::from(score >= NPS_PROMOTER);
         c.detractors = i64::from(score <= NPS_DETRACTOR);
     }
-    Some(KpiShare { user_id: d.responsible_id, day: day(closed_at), counts: c })
+    shares.push(KpiShare { user_id: d.responsible_id, day: day(closed_at), counts: c });
+    shares
 }
 
 /// The facts of a lead the KPIs read.

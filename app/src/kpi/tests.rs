@@ -89,28 +89,31 @@ fn departments_sum_their_people_only() {
 }
 
 fn counts() -> impl Strategy<Value = KpiCounts> {
-    (prop::array::uniform16(0i64..1_000), 0i64..1_000_000_000).prop_map(|(a, revenue)| KpiCounts {
-        won: a[0],
-        revenue,
-        cycle_ms: a[1] * 3_600_000,
-        repeat_won: a[2].min(a[0]),
-        lost: a[3],
-        leads: a[4],
-        leads_converted: a[5].min(a[4]),
-        leads_answered: a[6].min(a[4]),
-        response_ms: a[7] * 1000,
-        leads_processed: a[8],
-        new_clients: a[9],
-        calls_in: a[10],
-        calls_out: a[11],
-        meetings: a[12],
-        proposals: a[13],
-        chats: a[14],
-        csat_rated: a[15],
-        csat_sum: a[15] * 3,
-        nps_rated: a[15],
-        promoters: a[15] / 2,
-        detractors: a[15] / 3,
+    (prop::array::uniform16(0i64..1_000), 0i64..1_000_000_000, 0i64..1_000).prop_map(|(a, revenue, created)| {
+        KpiCounts {
+            won: a[0],
+            revenue,
+            cycle_ms: a[1] * 3_600_000,
+            repeat_won: a[2].min(a[0]),
+            lost: a[3],
+            deals_created: created,
+            leads: a[4],
+            leads_converted: a[5].min(a[4]),
+            leads_answered: a[6].min(a[4]),
+            response_ms: a[7] * 1000,
+            leads_processed: a[8],
+            new_clients: a[9],
+            calls_in: a[10],
+            calls_out: a[11],
+            meetings: a[12],
+            proposals: a[13],
+            chats: a[14],
+            csat_rated: a[15],
+            csat_sum: a[15] * 3,
+            nps_rated: a[15],
+            promoters: a[15] / 2,
+            detractors: a[15] / 3,
+        }
     })
 }
 
@@ -166,10 +169,12 @@ mod shares {
     }
 
     #[test]
-    fn a_deal_counts_once_closed_on_its_closing_day() {
-        assert_eq!(deal_share(&deal(StageKind::Open, None), day), None);
-        let won = deal_share(&deal(StageKind::Won, Some(13 * DAY + 5)), day).unwrap();
-        assert_eq!((won.user_id, won.day), (7, 13));
+    fn a_deal_counts_when_created_and_once_closed_on_its_closing_day() {
+        let created = KpiShare { user_id: 7, day: 10, counts: KpiCounts { deals_created: 1, ..KpiCounts::default() } };
+        assert_eq!(deal_shares(&deal(StageKind::Open, None), day), vec![created]);
+        let won = deal_shares(&deal(StageKind::Won, Some(13 * DAY + 5)), day);
+        assert_eq!((won.len(), won[0]), (2, created));
+        assert_eq!((won[1].user_id, won[1].day), (7, 13));
         let expected = KpiCounts {
             won: 1,
             revenue: 10_000,
@@ -181,12 +186,15 @@ mod shares {
             promoters: 1,
             ..KpiCounts::default()
         };
-        assert_eq!(won.counts, expected);
+        assert_eq!(won[1].counts, expected);
         // Lost: no revenue, cycle or repeat sale; the client's scores still count.
-        let lost = deal_share(&DealFacts { nps: Some(6), ..deal(StageKind::Lost, Some(12 * DAY)) }, day).unwrap();
+        let lost = deal_shares(&DealFacts { nps: Some(6), ..deal(StageKind::Lost, Some(12 * DAY)) }, day);
         let expected =
             KpiCounts { lost: 1, csat_rated: 1, csat_sum: 4, nps_rated: 1, detractors: 1, ..KpiCounts::default() };
-        assert_eq!((lost.day, lost.counts), (12, expected));
+        assert_eq!((lost.len(), lost[1].day, lost[1].counts), (2, 12, expected));
+        // Closed the day it was created: two shares of the same day, which the roll-up adds.
+        let same_day = deal_shares(&deal(StageKind::Lost, Some(10 * DAY + 1)), day);
+        assert_eq!(same_day.iter().map(|s| s.day).collect::<Vec<_>>(), [10, 10]);
     }
 
     #[test]

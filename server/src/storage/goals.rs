@@ -146,6 +146,7 @@ fn rolled_up_tally(metric: GoalMetric) -> Option<(&'static str, &'static str)> {
     use GoalMetric::*;
     match metric {
         LeadsCreated => Some(("leads", "leads")),
+        DealsCreated => Some(("deals_created", "deals_created")),
         FirstResponse => Some(("response_ms", "leads_answered")),
         DealsWon => Some(("won", "won")),
         WonAmount => Some(("revenue", "won")),
@@ -153,7 +154,7 @@ fn rolled_up_tally(metric: GoalMetric) -> Option<(&'static str, &'static str)> {
         Meetings => Some(("meetings", "meetings")),
         Proposals => Some(("proposals", "proposals")),
         Chats => Some(("chats", "chats")),
-        DealsCreated | Manual => None,
+        Manual => None,
     }
 }
 

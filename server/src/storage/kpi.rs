@@ -5,9 +5,13 @@
 // `funnel.rs` into both adapters; statements valid in both dialects.
 
 use app::kpi::shares::{
-    activity_share, client_share, deal_share, lead_shares, share_changes, ActivityFacts, DealFacts, KpiShare, LeadFacts,
+    activity_share, client_share, deal_shares, lead_shares, share_changes, ActivityFacts, DealFacts, KpiShare,
+    LeadFacts,
 };
 use app::kpi::{KpiCounts, NPS_DETRACTOR, NPS_PROMOTER};
+
+/// Which of a person's counts a record adds to.
+type CountOf = fn(&mut KpiCounts) -> &mut i64;
 
 /// Records read per statement when rolling up a whole table.
 const KPI_CHUNK: i64 = 50_000;
@@ -63,7 +67,7 @@ impl KpiTable {
         match self {
             KpiTable::Deals => {
                 "SELECT r.responsible_id, s.kind, r.amount, r.created_at, r.closed_at, r.repeat_client, r.csat, r.nps \
-                 FROM deals r JOIN stages s ON s.id = r.stage_id WHERE r.closed_at IS NOT NULL AND "
+                 FROM deals r JOIN stages s ON s.id = r.stage_id WHERE "
             }
             KpiTable::Leads => {
                 "SELECT r.responsible_id, r.status, r.created_at, r.first_response_at FROM leads r WHERE "
@@ -198,7 +202,12 @@ impl Store {
             c.response_ms += get(&row, "response")?;
         }
 
-        for (table, column, field) in [("leads", "first_response_at", 0), ("clients", "created_at", 1)] {
+        let counted_at: [(&str, &str, CountOf); 3] = [
+            ("leads", "first_response_at", |c| &mut c.leads_processed),
+            ("clients", "created_at", |c| &mut c.new_clients),
+            ("deals", "created_at", |c| &mut c.deals_created),
+        ];
+        for (table, column, field) in counted_at {
             let mut q = kpi_query(
                 "SELECT COALESCE(responsible_id, 0) AS who, COUNT(*) AS n",
                 table,
@@ -210,13 +219,7 @@ impl Store {
             push_owners(&mut q, "responsible_id", owners);
             q.push(" GROUP BY responsible_id");
             for row in q.build().fetch_all(&self.read).await.map_err(other)? {
-                let c = by_user.entry(get(&row, "who")?).or_default();
-                let n = get(&row, "n")?;
-                if field == 0 {
-                    c.leads_processed += n;
-                } else {
-                    c.new_clients += n;
-                }
+                *field(by_user.entry(get(&row, "who")?).or_default()) += get(&row, "n")?;
             }
         }
 
@@ -276,8 +279,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let head = Self::deal_head_on(&mut *tx, org, deal).await?.ok_or(StorageError::NotFound)?;
         let watch = KpiWatch::start(&mut tx, org, vec![KpiRecord::Deal(deal)]).await?;
-        if watch.before.is_empty() {
-            // Only a closed deal has a share; an open one cannot be rated.
+        if !watch.before.iter().any(|s| s.counts.won + s.counts.lost > 0) {
+            // Only a closed deal has a closing share; an open one cannot be rated.
             return Err(StorageError::NotFound);
         }
         let done = sqlx::query(
@@ -365,7 +368,7 @@ impl Store {
                         csat: maybe("csat")?,
                         nps: maybe("nps")?,
                     };
-                    shares.extend(deal_share(&facts, day));
+                    shares.extend(deal_shares(&facts, day));
                 }
                 KpiTable::Leads => {
                     let facts = LeadFacts {

@@ -868,7 +868,7 @@ impl Store {
             nps: head.nps,
         };
         let after = DealFacts { stage_kind: target.kind, closed_at, ..before.clone() };
-        let kpi_changes = share_changes(deal_share(&before, day).as_slice(), deal_share(&after, day).as_slice());
+        let kpi_changes = share_changes(deal_shares(&before, day).as_slice(), deal_shares(&after, day).as_slice());
         Self::add_kpi_changes(tx, org, &kpi_changes).await?;
         Ok(Some(MoveOutcome::Moved(Moved { deal_id: deal.id, stage_id: target.id, version, replayed: false, skipped })))
     }
@@ -1036,6 +1036,7 @@ impl Store {
         .map_err(other)?;
         Self::set_repeat_client(tx, org, id, id).await?;
         Self::refresh_funnel(tx, id, None, Some(&app::funnel::Steps::of(&stages))).await?;
+        KpiWatch::inserted(tx, org, vec![KpiRecord::Deal(id)]).await?;
         Ok(id)
     }
 
