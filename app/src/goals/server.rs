@@ -11,7 +11,7 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
     use crate::access::guard::{Authorized, Ctx};
     use crate::access::{Action, Module, Owner, Role, Scope, Visibility};
@@ -134,8 +134,8 @@ pub mod ssr {
         /// these goals (each with its parts) will ask for, so a page of goals
         /// waits for its slowest read instead of for all of them in turn.
         pub async fn prefetch_cards(&mut self, goals: &[(&Goal, &[Goal])]) -> StorageResult<()> {
-            let mut requests = std::collections::HashSet::new();
-            let mut open = std::collections::HashSet::new();
+            let mut requests = HashSet::new();
+            let mut open = HashSet::new();
             for (goal, children) in goals {
                 requests.insert(self.request(goal, Self::previous_period(goal)));
                 for g in std::iter::once(*goal).chain(children.iter()) {
@@ -147,6 +147,22 @@ pub mod ssr {
                     open.insert(goal.filters.clone());
                 }
             }
+            self.prefetch(requests, open).await
+        }
+
+        /// Reads, side by side, the tally of each goal's own period: what
+        /// the goals job recounts after every change.
+        pub async fn prefetch_periods(&mut self, goals: &[Goal]) -> StorageResult<()> {
+            let requests = goals.iter().map(|g| self.request(g, g.period)).collect();
+            self.prefetch(requests, HashSet::new()).await
+        }
+
+        /// Reads what the caches lack of these tallies and weighted pipelines, side by side.
+        async fn prefetch(
+            &mut self,
+            mut requests: HashSet<TallyRequest>,
+            mut open: HashSet<GoalFilters>,
+        ) -> StorageResult<()> {
             requests.retain(|r| !self.cache.contains_key(r));
             open.retain(|f| !self.open.contains_key(f));
             let (storage, org) = (self.storage, self.org);
@@ -473,6 +489,7 @@ pub mod ssr {
         // First close what has ended, so the renewals are watched in the same pass.
         let today = counter.today;
         let goals = storage.goals(org, true).await?;
+        counter.prefetch_periods(&goals).await?;
         // Parents close before their children, so a child renews under its parent's renewal.
         let depth = |g: &Goal| {
             let (mut depth, mut parent) = (0, g.parent_id);
