@@ -60,7 +60,8 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   // Straight to its page: live reloads redraw the list, so a click could land on its neighbour.
   await headPage.getByTestId('goals-tab-1').click();
   const link = headPage.getByRole('link', { name, exact: true });
-  await open(headPage, (await link.getAttribute('href'))!);
+  const goalPath = (await link.getAttribute('href'))!;
+  await open(headPage, goalPath);
   await expect(headPage.getByTestId('goal-title')).toHaveText(name);
   // Its history reads as the form does: created, with the target in roubles.
   await expect(headPage.getByTestId('goal-history').locator('tr', { hasText: 'Создана' })).toContainText(/3\s000\s000/);
@@ -73,6 +74,16 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   await expect(headPage.getByTestId('goal-mismatch')).toHaveCount(0);
   await expect(headPage.getByTestId('goal-ranking')).toBeVisible();
   const before = roubles(await headPage.getByTestId('goal-value').textContent());
+
+  // A colleague of the seller watches the same plan: they may not see that
+  // seller's deals, yet the department's figure moves for them live too.
+  const colleague = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const colleaguePage = await colleague.newPage();
+  await logIn(colleaguePage, 'manager3@voronka.demo');
+  await open(colleaguePage, goalPath);
+  await expect(colleaguePage.getByTestId('goal-title')).toHaveText(name);
+  await expect(colleaguePage.getByTestId('live')).toHaveClass(/on/);
+  const colleagueBefore = roubles(await colleaguePage.getByTestId('goal-value').textContent());
 
   // A manager of the department wins a deal on a phone.
   await logIn(managerPage, 'manager2@voronka.demo');
@@ -90,6 +101,9 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   // The day-by-day chart is drawn again in place: the fact line ends at today's value.
   await expect(headPage.getByTestId('chart-dynamics').locator('canvas')).toBeVisible();
   await expect.poll(async () => (await drawn(headPage, 'chart-dynamics', 1)).at(-1), { timeout: 2_000 }).toBe(before + 125_000);
+  await expect
+    .poll(async () => roubles(await colleaguePage.getByTestId('goal-value').textContent()), { timeout: 2_000 })
+    .toBe(colleagueBefore + 125_000);
   const who = (await managerPage.getByTestId('who').textContent()) ?? '';
   await expect(headPage.getByTestId('goal-ranking').locator('tr', { hasText: who })).toBeVisible();
 
@@ -98,6 +112,7 @@ test('a head sets a monthly department plan, splits it, and sees a win arrive li
   await expect(managerPage.getByTestId('goals')).toContainText(name);
   await head.close();
   await manager.close();
+  await colleague.close();
 });
 
 test('a manager reads goals but changes none, on a phone and a desktop', async ({ page }) => {

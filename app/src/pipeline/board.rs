@@ -421,6 +421,10 @@ pub fn BoardPage() -> impl IntoView {
     }
 }
 
+/// How long a page waits after a bare `work` event before it reloads.
+#[cfg(feature = "hydrate")]
+const WORK_RELOAD_WAIT_MS: u64 = 300;
+
 /// Subscribes to `/api/live` and bumps `reload` when a deal of `pipeline`
 /// changes, or, without a pipeline, when anything the caller may see does;
 /// `live` tells whether the stream is connected. Used by every live page.
@@ -442,6 +446,24 @@ pub(crate) fn listen_live(pipeline: Option<RwSignal<Option<PipelineId>>>, reload
                 }
             });
             let on_resync = Closure::<dyn FnMut()>::new(move || reload.update(|n| *n += 1));
+            // Changes elsewhere in the organisation come in bursts (every move
+            // of every colleague): the first waits a moment and those arriving
+            // meanwhile share its reload, so a page refetches a few times a
+            // second at most.
+            let waiting = StoredValue::new(false);
+            let on_work = Closure::<dyn FnMut()>::new(move || {
+                if waiting.get_value() {
+                    return;
+                }
+                waiting.set_value(true);
+                set_timeout(
+                    move || {
+                        waiting.set_value(false);
+                        reload.update(|n| *n += 1);
+                    },
+                    std::time::Duration::from_millis(WORK_RELOAD_WAIT_MS),
+                );
+            });
             // The browser reconnects by itself; the flag tells people whether they see live data.
             let on_open = Closure::<dyn FnMut()>::new(move || {
                 live.set(true);
@@ -451,11 +473,11 @@ pub(crate) fn listen_live(pipeline: Option<RwSignal<Option<PipelineId>>>, reload
             let _ = source.add_event_listener_with_callback("deal", on_deal.as_ref().unchecked_ref());
             let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
             if pipeline.is_none() {
-                let _ = source.add_event_listener_with_callback("work", on_resync.as_ref().unchecked_ref());
+                let _ = source.add_event_listener_with_callback("work", on_work.as_ref().unchecked_ref());
             }
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            let kept = StoredValue::new_local((source, on_deal, on_resync, on_open, on_error));
+            let kept = StoredValue::new_local((source, on_deal, on_resync, on_work, on_open, on_error));
             on_cleanup(move || {
                 kept.with_value(|(source, ..)| source.close());
                 kept.dispose();

@@ -4,7 +4,8 @@
 //! pipeline, `work` events (the rest, which only KPIs and goals show) carry nothing.
 //!
 //! Events carry only ids; the browser refetches through the usual, rights-
-//! checked server functions. A browser only hears of deals it may see.
+//! checked server functions. A browser only hears which deal changed if it
+//! may see that deal; of any other change it hears a bare `work` event.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -21,6 +22,11 @@ use super::{DealId, LiveEvent, PipelineId};
 use crate::access::guard::{AppState, SESSION_USER_KEY};
 use crate::access::{Action, Actor, Grant, Module, Owner};
 use crate::org::OrgId;
+
+/// The data of `work` and `resync` events, which carry nothing: a browser
+/// drops an event whose data is empty (the EventSource processing rules),
+/// so they must carry something.
+const NO_DETAILS: &str = "-";
 
 /// What changed, owned by someone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,23 +110,25 @@ fn events(
     futures::stream::unfold(receiver, move |mut receiver| async move {
         loop {
             match receiver.recv().await {
-                Ok(change)
-                    if change.org == org
-                        && (matches!(change.subject, Subject::Goals | Subject::Settings)
-                            || grant.permits(change.owner)) =>
-                {
+                Ok(change) if change.org == org => {
                     let event = match change.subject {
-                        Subject::Deal { pipeline_id, deal_id } => Event::default()
+                        Subject::Deal { pipeline_id, deal_id } if grant.permits(change.owner) => Event::default()
                             .event("deal")
                             .json_data(LiveEvent { pipeline_id, deal_id })
                             .unwrap_or_default(),
-                        Subject::Work | Subject::Goals | Subject::Settings => Event::default().event("work").data(""),
+                        // Someone else's record still moves the goals and
+                        // KPIs that count everyone's (a department's or the
+                        // company's goal): those pages hear that something
+                        // changed, without what.
+                        Subject::Deal { .. } | Subject::Work | Subject::Goals | Subject::Settings => {
+                            Event::default().event("work").data(NO_DETAILS)
+                        }
                     };
                     return Some((Ok(event), receiver));
                 }
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().event("resync").data("")), receiver));
+                    return Some((Ok(Event::default().event("resync").data(NO_DETAILS)), receiver));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
