@@ -457,9 +457,10 @@ pub(crate) fn listen_live(pipeline: Option<RwSignal<Option<PipelineId>>>, reload
                 }
                 waiting.set_value(true);
                 set_timeout(
+                    // The page may have gone meanwhile, and its signals with it.
                     move || {
-                        waiting.set_value(false);
-                        reload.update(|n| *n += 1);
+                        waiting.try_set_value(false);
+                        reload.try_update(|n| *n += 1);
                     },
                     std::time::Duration::from_millis(WORK_RELOAD_WAIT_MS),
                 );
