@@ -374,6 +374,8 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: i64,
     ) -> StorageResult<Goal>;
     async fn goal_history(&self, org: OrgId, id: GoalId) -> StorageResult<Vec<GoalChange>>;
+    /// A manual goal's recorded progress, newest first.
+    async fn goal_entries(&self, org: OrgId, id: GoalId) -> StorageResult<Vec<crate::goals::GoalEntry>>;
     /// A closed goal's frozen report (JSON of [`crate::goals::FinalReport`]).
     async fn goal_report(&self, org: OrgId, id: GoalId) -> StorageResult<Option<String>>;
     /// What the records a request counts add up to, per responsible person (0: nobody),

@@ -154,3 +154,35 @@ test('unread goal notifications wait on the goals link until read', async ({ pag
   await expect(nav.getByRole('link', { name: 'Цели' })).toBeVisible();
   await expect(badge).toHaveCount(0);
 });
+
+test('progress recorded on a manual goal is listed on its page with who and why', async ({ page }) => {
+  await logIn(page, 'head1@voronka.demo');
+  await openGoals(page);
+  const name = `Обучение ${Date.now()}`;
+  await page.getByTestId('new-goal').click();
+  const form = page.getByTestId('goal-form');
+  await form.getByTestId('goal-name').fill(name);
+  await form.getByTestId('goal-metric').selectOption('manual');
+  await form.getByTestId('goal-target').fill('5');
+  await form.getByTestId('goal-participants').selectOption('user');
+  await form.getByTestId('goal-person').selectOption({ index: 1 });
+  await form.getByTestId('goal-save').click();
+  await expect(form).toBeHidden();
+  // A person's goal is in "Все", not among the head's own.
+  await page.getByTestId('goals-tab-1').click();
+  const link = page.getByTestId('goals').getByRole('link', { name, exact: true });
+  await open(page, (await link.getAttribute('href'))!);
+  await expect(page.getByTestId('goal-title')).toHaveText(name);
+  await expect(page.getByTestId('goal-entries-empty')).toHaveText('Пока никто ничего не отметил.');
+
+  const record = page.getByTestId('record-form');
+  await record.getByLabel('Сколько добавить').fill('2');
+  await record.getByLabel('Комментарий').fill('Модуль 1');
+  await record.getByRole('button', { name: 'Отметить выполнение' }).click();
+  const entries = page.getByTestId('goal-entries');
+  await expect(entries.locator('tbody tr')).toHaveCount(1);
+  await expect(entries.locator('tbody tr').first()).toContainText('Модуль 1');
+  const who = (await page.getByTestId('who').textContent()) ?? '';
+  await expect(entries.locator('tbody tr').first()).toContainText(who.trim());
+  await expect(page.getByTestId('goal-value')).toContainText('2');
+});

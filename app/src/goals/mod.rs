@@ -593,11 +593,23 @@ pub struct FinalReport {
     pub closed_at: i64,
 }
 
+/// Progress someone recorded on a manual goal: what its value adds up from,
+/// so people can see who recorded what, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoalEntry {
+    pub at: i64,
+    pub user: String,
+    pub amount: i64,
+    pub note: String,
+}
+
 /// The goal page's answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GoalDetail {
     pub card: GoalCard,
     pub ranking: Vec<Ranked>,
+    /// A manual goal's recorded progress, newest first (empty for the others).
+    pub entries: Vec<GoalEntry>,
     pub dynamics: Vec<DayPoint>,
     pub history: Vec<GoalChange>,
     pub report: Option<FinalReport>,

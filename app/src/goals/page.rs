@@ -95,6 +95,8 @@ pub struct GoalTexts {
     pub record: &'static str,
     pub record_amount: &'static str,
     pub note: &'static str,
+    pub entries: &'static str,
+    pub no_entries: &'static str,
     pub history: &'static str,
     pub when: &'static str,
     pub who: &'static str,
@@ -203,6 +205,8 @@ pub static RU: GoalTexts = GoalTexts {
     record: "Отметить выполнение",
     record_amount: "Сколько добавить",
     note: "Комментарий",
+    entries: "Отметки о выполнении",
+    no_entries: "Пока никто ничего не отметил.",
     history: "История изменений",
     when: "Когда",
     who: "Кто",
@@ -309,6 +313,8 @@ pub static EN: GoalTexts = GoalTexts {
     record: "Record progress",
     record_amount: "How much to add",
     note: "Comment",
+    entries: "Recorded progress",
+    no_entries: "Nobody has recorded progress yet.",
     history: "History of changes",
     when: "When",
     who: "Who",
@@ -1289,6 +1295,30 @@ pub fn GoalPage() -> impl IntoView {
             </section>
         })
     };
+    let entries = move || {
+        let d = loaded().filter(|d| d.card.goal.metric == GoalMetric::Manual)?;
+        let gt = gt();
+        Some(view! {
+            <section class="card">
+                <h2>{gt.entries}</h2>
+                {if d.entries.is_empty() {
+                    view! { <p class="muted" data-testid="goal-entries-empty">{gt.no_entries}</p> }.into_any()
+                } else {
+                    view! {
+                        <table data-testid="goal-entries">
+                            <thead><tr><th>{gt.when}</th><th>{gt.who}</th><th class="num">{gt.value}</th><th>{gt.note}</th></tr></thead>
+                            <tbody>
+                                {d.entries.iter().map(|e| view! {
+                                    <tr><td class="nowrap">{crate::pipeline::lists::when(e.at)}</td><td>{e.user.clone()}</td>
+                                        <td class="num">{value_text(GoalMetric::Manual, Some(e.amount), t().lang)}</td><td>{e.note.clone()}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
+        })
+    };
     let history = move || {
         let d = loaded()?;
         let gt = gt();
@@ -1337,6 +1367,7 @@ pub fn GoalPage() -> impl IntoView {
                     <charts::DynamicsTable points=d.dynamics metric=d.card.goal.metric gt=gt() lang=t().lang />
                 }) />
         </Show>
+        {entries}
         {history}
     }
 }

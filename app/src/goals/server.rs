@@ -779,8 +779,13 @@ pub async fn load_goal(id: GoalId) -> Result<GoalDetail, AppError> {
         Some(r) => r.ranking.clone(),
         None => counter.ranking(&goal, &children).await?,
     };
+    let entries = match goal.metric {
+        crate::goals::GoalMetric::Manual => ctx.storage().goal_entries(org, id).await?,
+        _ => Vec::new(),
+    };
     Ok(GoalDetail {
         ranking,
+        entries,
         dynamics: counter.dynamics(&goal).await?,
         history: ssr::named_history(&ctx, org, &counter.people, ctx.storage().goal_history(org, id).await?).await?,
         report,

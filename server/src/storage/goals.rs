@@ -4,8 +4,8 @@
 // Included after `kpi.rs` into both adapters; statements valid in both dialects.
 
 use app::goals::{
-    Goal, GoalChange, GoalDraft, GoalFilters, GoalId, GoalMetric, GoalStatus, Notice, NoticeKind, Notify, Participants,
-    Tally,
+    Goal, GoalChange, GoalDraft, GoalEntry, GoalFilters, GoalId, GoalMetric, GoalStatus, Notice, NoticeKind, Notify,
+    Participants, Tally,
 };
 use app::storage::{GoalClosing, NewNotice, TallyRequest};
 
@@ -376,6 +376,28 @@ impl Store {
                     field: r.try_get("field").map_err(other)?,
                     before: r.try_get("old_value").map_err(other)?,
                     after: r.try_get("new_value").map_err(other)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn goal_entries_impl(&self, org: OrgId, id: GoalId) -> StorageResult<Vec<GoalEntry>> {
+        let rows = sqlx::query(
+            "SELECT e.at, u.name, e.amount, e.note FROM goal_entries e JOIN goals g ON g.id = e.goal_id \
+             JOIN users u ON u.id = e.user_id WHERE g.org_id = $1 AND e.goal_id = $2 ORDER BY e.at DESC, e.id DESC",
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(other)?;
+        rows.iter()
+            .map(|r| {
+                Ok(GoalEntry {
+                    at: r.try_get("at").map_err(other)?,
+                    user: r.try_get("name").map_err(other)?,
+                    amount: r.try_get("amount").map_err(other)?,
+                    note: r.try_get("note").map_err(other)?,
                 })
             })
             .collect()

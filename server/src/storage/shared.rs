@@ -617,6 +617,10 @@ impl Storage for Store {
         self.goal_history_impl(org, id).await
     }
 
+    async fn goal_entries(&self, org: OrgId, id: app::goals::GoalId) -> StorageResult<Vec<app::goals::GoalEntry>> {
+        self.goal_entries_impl(org, id).await
+    }
+
     async fn goal_report(&self, org: OrgId, id: app::goals::GoalId) -> StorageResult<Option<String>> {
         self.goal_report_impl(org, id).await
     }

@@ -392,12 +392,19 @@ async fn manual_and_lower_is_better_goals() {
         let mine = dashboard(&manager_a, false, true).await.unwrap();
         let c = card(&mine, training.id);
         assert_eq!((c.standing.value, c.percent, c.may_record), (Some(3), Some(60), true));
+        // The goal's page lists who recorded what, newest first; the refused records left nothing.
+        let entries = detail(&manager_a, training.id).await.unwrap().entries;
+        let recorded: Vec<(i64, &str)> = entries.iter().map(|e| (e.amount, e.note.as_str())).collect();
+        assert_eq!(recorded, [(1, "модуль"), (2, "модуль")]);
+        assert_ne!(entries[0].user, entries[1].user, "the head's entry, then the manager's");
+        assert!(entries.iter().all(|e| !e.user.is_empty()));
 
         // First response: lower is better, an average of the answered leads.
         let fast =
             save(&head_a, form("Быстрый ответ", "first_response", 15 * 60_000, department(org.dept_a), json!({})))
                 .await
                 .unwrap();
+        assert!(detail(&head_a, fast.id).await.unwrap().entries.is_empty(), "only manual goals list entries");
         let new_lead =
             |title: &str| json!({"form": {"title": title, "source": "website", "contact_name": "", "phone": ""}});
         let l1: app::pipeline::Lead = manager_a.call_json("leads/create", new_lead("Заявка 1")).await.unwrap();
