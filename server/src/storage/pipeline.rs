@@ -125,7 +125,7 @@ fn push_board_filter(
         // Deals in an open stage are open; won and lost columns show the last weeks only.
         q.push(" AND d.closed_at >= ").push_bind(now_ms - CLOSED_DAYS * DAY_MS);
     }
-    push_board_owners(q, "d.responsible_id", owners);
+    push_owners(q, "d.responsible_id", owners);
     if let Some(src) = f.source.as_deref().filter(|s| !s.is_empty()) {
         q.push(" AND d.source = ").push_bind(src.to_string());
     }
@@ -134,21 +134,6 @@ fn push_board_filter(
     }
     if let Some(text) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.push(" AND d.search LIKE ").push_bind(like_pattern(text)).push(" ESCAPE '\\'");
-    }
-}
-
-/// The board's owners condition: `None` is everyone's, an empty list nobody's.
-fn push_board_owners(q: &mut QueryBuilder<'_, Db>, column: &str, owners: Option<&[UserId]>) {
-    match owners {
-        None => {}
-        Some([]) => {
-            q.push(" AND 1 = 0");
-        }
-        Some(ids) => {
-            q.push(format!(" AND {column} IN ("));
-            push_ids(q, ids);
-            q.push(")");
-        }
     }
 }
 
@@ -608,7 +593,7 @@ impl Store {
              FROM deal_totals t WHERE t.stage_id = ",
         );
         q.push_bind(stage.id);
-        push_board_owners(&mut q, "t.responsible_id", owners);
+        push_owners(&mut q, "t.responsible_id", owners);
         if let Some(src) = f.source.as_deref().filter(|s| !s.is_empty()) {
             q.push(" AND t.source = ").push_bind(src.to_string());
         }
